@@ -1,0 +1,361 @@
+/*
+ * app.c — configuration and wiring. One immutable app_config is built in main from
+ * defaults, shouye.conf, SHOUYE_* variables and flags, in that order, and passed down.
+ */
+#include "app.h"
+
+#include "auth/auth.h"
+#include "engine/engine.h"
+#include "http/http.h"
+#include "store/store.h"
+#include "tickets/tickets.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void app_config_defaults(app_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->db, sizeof c->db, "var/shouye.db");
+    snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
+    c->tz_offset_min = 480;
+    c->token_ttl_s = 12 * 3600;
+    c->repeat_days = 30;
+    snprintf(c->log_level, sizeof c->log_level, "info");
+}
+
+typedef struct {
+    const char *key, *env, *help;
+} option_def;
+
+static const option_def options[] = {
+    {"db", "SHOUYE_DB", "SQLite file path or postgresql:// URL"},
+    {"listen", "SHOUYE_LISTEN", "address:port to serve on"},
+    {"clock", "SHOUYE_CLOCK", "real | manual (tests move time through the admin clock API)"},
+    {"clock_start", "SHOUYE_CLOCK_START", "manual clock start, ISO 8601"},
+    {"tz_offset", "SHOUYE_TZ_OFFSET", "minutes east of UTC for rendering and calendars"},
+    {"token_ttl", "SHOUYE_TOKEN_TTL", "session lifetime in seconds"},
+    {"repeat_days", "SHOUYE_REPEAT_DAYS", "window for repeat complaints in days"},
+    {"threads", "SHOUYE_THREADS", "HTTP worker threads (0 = cores)"},
+    {"log_level", "SHOUYE_LOG_LEVEL", "debug | info | warn | error"},
+};
+
+err app_config_set(app_config *c, const char *key, const char *v, problem *p)
+{
+    int64_t n;
+    if (strcmp(key, "db") == 0) {
+        if (!*v || strlen(v) >= sizeof c->db)
+            return problem_field(p, "db", "must be a path or URL");
+        snprintf(c->db, sizeof c->db, "%s", v);
+    } else if (strcmp(key, "listen") == 0) {
+        if (!strchr(v, ':') || strlen(v) >= sizeof c->listen)
+            return problem_field(p, "listen", "must be HOST:PORT");
+        snprintf(c->listen, sizeof c->listen, "%s", v);
+    } else if (strcmp(key, "clock") == 0) {
+        if (strcmp(v, "real") && strcmp(v, "manual"))
+            return problem_field(p, "clock", "must be real or manual");
+        c->manual_clock = strcmp(v, "manual") == 0;
+    } else if (strcmp(key, "clock_start") == 0) {
+        if (time_parse_iso(v, c->tz_offset_min, &c->clock_start_ms))
+            return problem_field(p, "clock_start", "must be an ISO 8601 date-time");
+    } else if (strcmp(key, "tz_offset") == 0) {
+        if (parse_i64(v, -720, 840, &n))
+            return problem_field(p, "tz_offset", "must be minutes -720 … 840");
+        c->tz_offset_min = (int)n;
+    } else if (strcmp(key, "token_ttl") == 0) {
+        if (parse_i64(v, 60, 30 * 86400, &n))
+            return problem_field(p, "token_ttl", "must be 60 … 2592000 seconds");
+        c->token_ttl_s = n;
+    } else if (strcmp(key, "repeat_days") == 0) {
+        if (parse_i64(v, 1, 365, &n))
+            return problem_field(p, "repeat_days", "must be 1 … 365");
+        c->repeat_days = (int)n;
+    } else if (strcmp(key, "threads") == 0) {
+        if (parse_i64(v, 0, 256, &n))
+            return problem_field(p, "threads", "must be 0 … 256");
+        c->threads = (int)n;
+    } else if (strcmp(key, "log_level") == 0) {
+        if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error"))
+            return problem_field(p, "log_level", "must be debug, info, warn or error");
+        snprintf(c->log_level, sizeof c->log_level, "%s", v);
+    } else {
+        return problem_set(p, ERR_INVALID, 400, "unknownField", key, "%s: unknown option", key);
+    }
+    return ERR_OK;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+err app_config_file(app_config *c, const char *path, problem *p)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return problem_set(p, ERR_NOTFOUND, 400, "invalidField", "config",
+                           "config: cannot read %s", path);
+    char line[1024];
+    int no = 0;
+    err rc = ERR_OK;
+    while (!rc && fgets(line, sizeof line, f)) {
+        no++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = problem_set(p, ERR_INVALID, 400, "invalidField", "config",
+                             "%s:%d: expected key = value", path, no);
+            break;
+        }
+        *eq = 0;
+        char *k = trim(s), *v = trim(eq + 1);
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+            v[vl - 1] = 0;
+            v++;
+        }
+        rc = app_config_set(c, k, v, p);
+        if (rc && p) {
+            char m[sizeof p->message];
+            snprintf(m, sizeof m, "%s:%d: %s", path, no, p->message);
+            snprintf(p->message, sizeof p->message, "%s", m);
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+err app_config_env(app_config *c, problem *p)
+{
+    for (size_t i = 0; i < ARRAY_LEN(options); i++) {
+        const char *v = getenv(options[i].env);
+        if (v && *v) {
+            err rc = app_config_set(c, options[i].key, v, p);
+            if (rc)
+                return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+/* ---- the running server ---- */
+
+struct app {
+    app_config cfg;
+    sy_clock *clk;
+    store_pool *readers;
+    engine *eng;
+    http_server *http;
+    auth_ctx *auth;
+    tickets_ctx *tickets;
+};
+
+/* GET/POST /api/v1/admin/clock */
+static json_t *clock_json(engine *e, int tz)
+{
+    char t[40];
+    time_iso(engine_now(e), tz, t, sizeof t);
+    return json_pack("{s:s, s:I, s:s}", "now", t, "nowMs", (json_int_t)engine_now(e), "mode",
+                     clock_is_manual(engine_clock(e)) ? "manual" : "real");
+}
+
+static void clock_get(req *r)
+{
+    req_json(r, 200, clock_json(req_engine(r), req_tz(r)));
+}
+
+static err apply_clock(engine *e, cmd *c)
+{
+    int64_t to = json_integer_value(json_object_get(c->in, "to"));
+    int64_t from = engine_now(e);
+    if (clock_set(engine_clock(e), to))
+        return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "now",
+                           "now: the clock never moves backwards");
+    err rc = engine_emit(e, "clock.advanced", "clock", "engine", c->actor,
+                         json_pack("{s:I, s:I}", "fromMs", (json_int_t)from, "toMs", (json_int_t)to));
+    if (rc)
+        return rc;
+    /* timers due by the new time fire in this same batch, before the answer */
+    rc = engine_fire_due(e);
+    c->out = clock_json(e, (int)json_integer_value(json_object_get(c->in, "tz")));
+    return rc;
+}
+
+static const json_field clock_fields[] = {
+    {"advanceMs", JT_INT, 0, 0, NULL},
+    {"now", JT_STRING, 0, 40, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static void clock_post(req *r)
+{
+    engine *e = req_engine(r);
+    if (!clock_is_manual(engine_clock(e))) {
+        req_fail(r, 409, "conflict", "", "the clock is real; start the server with --clock=manual");
+        return;
+    }
+    json_t *b = req_body(r);
+    problem p = {0};
+    if (!b)
+        return;
+    if (json_check(b, clock_fields, "", &p)) {
+        req_problem(r, &p);
+        return;
+    }
+    json_t *adv = json_object_get(b, "advanceMs");
+    const char *now = jstr(b, "now");
+    if (!!adv == !!now) {
+        req_fail(r, 400, "invalidField", "advanceMs", "advanceMs: give advanceMs or now (one)");
+        return;
+    }
+    int64_t to;
+    if (adv) {
+        if (json_integer_value(adv) < 0 || json_integer_value(adv) > 10LL * 365 * 86400000) {
+            req_fail(r, 400, "invalidField", "advanceMs", "advanceMs: 0 … ten years");
+            return;
+        }
+        to = engine_now(e) + json_integer_value(adv);
+    } else if (time_parse_iso(now, req_tz(r), &to)) {
+        req_fail(r, 400, "invalidField", "now", "now: must be an ISO 8601 date-time");
+        return;
+    }
+    cmd *c = req_cmd(r);
+    c->in = json_pack("{s:I, s:i}", "to", (json_int_t)to, "tz", req_tz(r));
+    c->apply = apply_clock;
+    req_submit(r);
+}
+
+static const route app_routes[] = {
+    {"GET", "/api/v1/admin/clock", ROLE_ADMIN, clock_get},
+    {"POST", "/api/v1/admin/clock", ROLE_ADMIN, clock_post},
+    {NULL, NULL, 0, NULL},
+};
+
+static void publish(void *ctx, const event_rec *ev)
+{
+    http_publish_event(ctx, ev);
+}
+
+static log_level level_of(const char *s)
+{
+    if (strcmp(s, "debug") == 0)
+        return LOG_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return LOG_WARN;
+    if (strcmp(s, "error") == 0)
+        return LOG_ERROR;
+    return LOG_INFO;
+}
+
+err app_start(const app_config *c, app **out, problem *p)
+{
+    *out = NULL;
+    log_set_level(level_of(c->log_level));
+    store *w;
+    err rc = store_open(c->db, true, &w, p);
+    if (rc)
+        return rc;
+    rc = store_migrate(w, p);
+    if (rc) {
+        store_close(w);
+        return rc;
+    }
+    app *a = xcalloc(1, sizeof *a);
+    a->cfg = *c;
+    a->clk = clock_create(c->manual_clock, c->clock_start_ms);
+    a->readers = store_pool_create(c->db);
+    a->eng = engine_create(w, a->clk);
+    tickets_config tcfg = {.repeat_days = c->repeat_days, .tz = c->tz_offset_min};
+    a->tickets = tickets_create(&tcfg, a->eng);
+    http_config hc = {.listen = c->listen, .threads = c->threads, .tz_offset_min = c->tz_offset_min};
+    a->http = http_create(&hc, a->eng, a->readers);
+    engine_subscribe(a->eng, publish, a->http);
+    a->auth = auth_create(a->readers, c->token_ttl_s);
+    http_add_builtin_routes(a->http);
+    auth_register(a->auth, a->http);
+    tickets_register(a->tickets, a->http);
+    http_add_routes(a->http, app_routes, a);
+    rc = engine_start(a->eng, p);
+    if (!rc)
+        rc = http_start(a->http, p);
+    if (rc) {
+        app_stop(a);
+        return rc;
+    }
+    LOGI("app", "msg=\"serving\" db_backend=%s clock=%s", store_kind(w),
+         c->manual_clock ? "manual" : "real");
+    *out = a;
+    return ERR_OK;
+}
+
+void app_stop(app *a)
+{
+    if (!a)
+        return;
+    /* order: stop accepting, drain the engine (every waiting request is answered), close */
+    http_stop(a->http);
+    engine_stop(a->eng);
+    http_destroy(a->http);
+    engine_destroy(a->eng);
+    tickets_destroy(a->tickets);
+    auth_destroy(a->auth);
+    store_pool_destroy(a->readers);
+    clock_destroy(a->clk);
+    free(a);
+}
+
+static void print_route(void *ctx, const route *rt)
+{
+    (void)ctx;
+    printf("%s %s\n", rt->method, rt->path);
+}
+
+void app_print_routes(void)
+{
+    http_config hc = {.listen = "127.0.0.1:0"};
+    http_server *h = http_create(&hc, NULL, NULL);
+    http_add_builtin_routes(h);
+    auth_register(NULL, h);
+    tickets_register(NULL, h);
+    http_add_routes(h, app_routes, NULL);
+    http_each_route(h, print_route, NULL);
+    http_destroy(h);
+}
+
+err app_init_store(const char *db, const char *admin_password, problem *p)
+{
+    store *s;
+    err rc = store_open(db, true, &s, p);
+    if (rc)
+        return rc;
+    rc = store_migrate(s, p);
+    if (!rc) {
+        int64_t have = 0;
+        store_scalar(s, "SELECT COUNT(*) FROM users WHERE username = 'admin'", NULL, 0, 0, &have);
+        char generated[64];
+        const char *pw = admin_password;
+        if (!pw && !have) {
+            rand_token(generated, sizeof generated, 12);
+            pw = generated;
+            printf("admin password (shown once): %s\n", pw);
+        }
+        if (pw) {
+            rc = auth_ensure_group(s, "admins", "系统管理员", "administrators", NULL, p);
+            const char *const groups[] = {"admins", NULL};
+            if (!rc)
+                rc = auth_ensure_user(s, "admin", "系统管理员", pw, ROLE_ADMIN | ROLE_SUPERVISOR,
+                                      groups, p);
+        }
+    }
+    store_close(s);
+    return rc;
+}

@@ -1,0 +1,122 @@
+/*
+ * migrations.c — the schema, versioned. Each migration is portable SQL (BIGINT, INTEGER,
+ * TEXT only; times are integer milliseconds UTC; JSON documents are TEXT). A migration runs
+ * in one transaction with its version row, so a store is never half-migrated.
+ * Never edit a released migration: add the next one.
+ */
+#include "store/store_int.h"
+
+#include <string.h>
+
+static const char *const migrations[] = {
+    /* 1: accounts, audit, events, work orders */
+    "CREATE TABLE work_groups ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT,"
+    "  escalation_group TEXT, created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE TABLE users ("
+    "  id BIGINT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL, roles TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,"
+    "  created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE TABLE user_groups ("
+    "  user_id BIGINT NOT NULL REFERENCES users(id),"
+    "  group_id TEXT NOT NULL REFERENCES work_groups(id), PRIMARY KEY (user_id, group_id));"
+    "CREATE INDEX user_groups_group ON user_groups(group_id);"
+    "CREATE TABLE sessions ("
+    "  token_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id),"
+    "  created BIGINT NOT NULL, expires BIGINT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+    "  address TEXT);"
+    "CREATE TABLE audit ("
+    "  id BIGINT PRIMARY KEY, time BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+    "  entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, before_doc TEXT, after_doc TEXT);"
+    "CREATE INDEX audit_entity ON audit(entity_type, entity_id, id);"
+    "CREATE INDEX audit_actor ON audit(actor, id);"
+    "CREATE TABLE events ("
+    "  seq BIGINT PRIMARY KEY, time BIGINT NOT NULL, type TEXT NOT NULL,"
+    "  entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, actor TEXT, data TEXT);"
+    "CREATE TABLE idempotency ("
+    "  key TEXT PRIMARY KEY, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    "  created BIGINT NOT NULL);"
+    "CREATE TABLE calendars ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL,"
+    "  created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE TABLE sla_policies ("
+    "  id BIGINT PRIMARY KEY, ticket_type TEXT NOT NULL, priority TEXT NOT NULL,"
+    "  customer_level TEXT NOT NULL, response_min INTEGER NOT NULL,"
+    "  resolution_min INTEGER NOT NULL, calendar_id TEXT REFERENCES calendars(id),"
+    "  created BIGINT NOT NULL, updated BIGINT NOT NULL,"
+    "  UNIQUE (ticket_type, priority, customer_level));"
+    "CREATE TABLE dispatch_rules ("
+    "  id BIGINT PRIMARY KEY, position INTEGER NOT NULL, ticket_type TEXT, category TEXT,"
+    "  area TEXT, service TEXT, group_id TEXT NOT NULL REFERENCES work_groups(id),"
+    "  created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE TABLE tickets ("
+    "  id BIGINT PRIMARY KEY, name TEXT, description TEXT NOT NULL, ticket_type TEXT NOT NULL,"
+    "  severity TEXT NOT NULL, priority TEXT NOT NULL, stage TEXT NOT NULL, step TEXT,"
+    "  pending_from TEXT, status TEXT NOT NULL, status_change_date BIGINT NOT NULL,"
+    "  status_change_reason TEXT, created BIGINT NOT NULL, updated BIGINT NOT NULL,"
+    "  requested_resolution BIGINT, resolution_date BIGINT, external_id TEXT, channel TEXT,"
+    "  related_party TEXT, related_entity TEXT, customer_id TEXT, category TEXT, area TEXT,"
+    "  service TEXT, customer_level TEXT NOT NULL, assigned_group TEXT, assignee TEXT,"
+    "  escalated INTEGER NOT NULL DEFAULT 0, repeat_of BIGINT, relationships TEXT,"
+    "  created_by TEXT NOT NULL,"
+    "  sla_policy BIGINT, sla_state TEXT NOT NULL, sla_target_ms BIGINT,"
+    "  sla_elapsed_ms BIGINT NOT NULL DEFAULT 0, sla_running_since BIGINT, sla_calendar TEXT,"
+    "  resolution_due BIGINT, warned INTEGER NOT NULL DEFAULT 0,"
+    "  breached INTEGER NOT NULL DEFAULT 0, response_target_ms BIGINT, response_due BIGINT,"
+    "  responded BIGINT, response_breached INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX tickets_status ON tickets(status, id);"
+    "CREATE INDEX tickets_type ON tickets(ticket_type, id);"
+    "CREATE INDEX tickets_category ON tickets(category, id);"
+    "CREATE INDEX tickets_area ON tickets(area, id);"
+    "CREATE INDEX tickets_service ON tickets(service, id);"
+    "CREATE INDEX tickets_group_due ON tickets(assigned_group, resolution_due);"
+    "CREATE INDEX tickets_customer ON tickets(customer_id, category, created);"
+    "CREATE INDEX tickets_created ON tickets(created);"
+    "CREATE TABLE ticket_notes ("
+    "  id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL REFERENCES tickets(id),"
+    "  time BIGINT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,"
+    "  visibility TEXT NOT NULL);"
+    "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id, id);"
+    "CREATE TABLE ticket_moves ("
+    "  id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL REFERENCES tickets(id),"
+    "  time BIGINT NOT NULL, actor TEXT NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,"
+    "  status TEXT NOT NULL, reason TEXT);"
+    "CREATE INDEX ticket_moves_ticket ON ticket_moves(ticket_id, id);",
+};
+
+int store_schema_version(store *s)
+{
+    int64_t v = 0;
+    if (store_scalar(s, "SELECT MAX(version) FROM schema_version", NULL, 0, 0, &v))
+        return 0;
+    return (int)v;
+}
+
+err store_migrate(store *s, problem *p)
+{
+    err rc = store_script(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+                             "version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)");
+    if (rc)
+        return problem_set(p, rc, 503, "unavailable", "db", "cannot create schema_version: %s",
+                           store_errmsg(s));
+    int have = store_schema_version(s);
+    int want = (int)ARRAY_LEN(migrations);
+    for (int v = have + 1; v <= want; v++) {
+        rc = store_begin(s);
+        if (!rc)
+            rc = store_script(s, migrations[v - 1]);
+        if (!rc)
+            rc = store_exec(s, "INSERT INTO schema_version(version, applied) VALUES (?, ?)",
+                            (store_val[]){SV_I(v), SV_I(time_real_ms())}, 2);
+        if (!rc)
+            rc = store_commit(s);
+        if (rc) {
+            problem_set(p, rc, 503, "unavailable", "db", "migration %d failed: %s", v,
+                        store_errmsg(s));
+            store_rollback(s);
+            return rc;
+        }
+        LOGI("store", "msg=\"migrated\" version=%d backend=%s", v, store_kind(s));
+    }
+    return ERR_OK;
+}

@@ -1,0 +1,95 @@
+/*
+ * store — one portable SQL API over two backends, SQLite (embedded default, WAL) and
+ * PostgreSQL (libpq). SQL is written once with `?` placeholders; the PostgreSQL backend
+ * rewrites them to $n. Results are materialised rows of text cells (NULL stays NULL),
+ * owned by a store_res the caller frees. A `store` is one connection used by one thread.
+ * Migrations live in migrations.c and are applied by store_migrate().
+ */
+#ifndef SHOUYE_STORE_H
+#define SHOUYE_STORE_H
+
+#include "base/base.h"
+
+typedef struct store store;
+typedef struct store_res store_res;
+typedef struct store_pool store_pool;
+
+typedef enum { SV_NULL, SV_INT, SV_TEXT } store_vkind;
+typedef struct store_val {
+    store_vkind k;
+    int64_t i;
+    const char *s;
+} store_val;
+
+static inline store_val SV_I(int64_t x)
+{
+    return (store_val){.k = SV_INT, .i = x};
+}
+/* text, or NULL when s is NULL */
+static inline store_val SV_S(const char *s)
+{
+    return (store_val){.k = s ? SV_TEXT : SV_NULL, .s = s};
+}
+#define SV_N ((store_val){.k = SV_NULL})
+/* an optional integer: NULL when `has` is false */
+static inline store_val SV_OI(bool has, int64_t x)
+{
+    return has ? SV_I(x) : SV_N;
+}
+
+/*
+ * Open a connection. `url` is a SQLite file path or a postgresql:// URL. `writer` marks the
+ * one connection allowed to write (SQLite readers are query_only). On failure returns
+ * ERR_BUSY (cannot reach) or ERR_STORE and fills `p`.
+ */
+err store_open(const char *url, bool writer, store **out, problem *p);
+void store_close(store *s);
+/* "sqlite" or "postgresql" */
+const char *store_kind(const store *s);
+bool store_is_pg(const store *s);
+/* The backend's last error message (valid until the next call on `s`). */
+const char *store_errmsg(store *s);
+
+/* Run a statement with arguments; rows, if any, are discarded. */
+err store_exec(store *s, const char *sql, const store_val *args, int nargs);
+/* Rows changed by the last store_exec. */
+int64_t store_changes(store *s);
+/* Run a query; on success *out holds the rows (caller frees with store_res_free). */
+err store_query(store *s, const char *sql, const store_val *args, int nargs, store_res **out);
+/* Run several statements without arguments (DDL). */
+err store_script(store *s, const char *sql);
+
+err store_begin(store *s);
+err store_commit(store *s);
+err store_rollback(store *s);
+err store_savepoint(store *s);
+err store_release(store *s);
+err store_rollback_to(store *s);
+
+int store_rows(const store_res *r);
+int store_cols(const store_res *r);
+/* cell text, NULL when SQL NULL; valid until store_res_free */
+const char *store_text(const store_res *r, int row, int col);
+int64_t store_int(const store_res *r, int row, int col);
+bool store_isnull(const store_res *r, int row, int col);
+void store_res_free(store_res *r);
+
+/* Convenience: first column of first row as integer (or `dflt` when no row / NULL). */
+err store_scalar(store *s, const char *sql, const store_val *args, int nargs, int64_t dflt,
+                 int64_t *out);
+
+/* Create or migrate the schema to the newest version. */
+err store_migrate(store *s, problem *p);
+int store_schema_version(store *s);
+
+/*
+ * A pool hands each thread its own read connection, opened on first use and closed when
+ * the thread exits or the pool is destroyed.
+ */
+store_pool *store_pool_create(const char *url);
+void store_pool_destroy(store_pool *pool);
+/* The calling thread's reader (NULL if it cannot be opened; the reason is logged). */
+store *store_pool_get(store_pool *pool);
+const char *store_pool_url(const store_pool *pool);
+
+#endif

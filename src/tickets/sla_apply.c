@@ -1,0 +1,321 @@
+/*
+ * sla_apply.c — SLA clocks applied to stored work orders on the engine thread: choosing
+ * the policy, moving the clock with the lifecycle, the warning / breach / escalation
+ * timers, and rebuilding every timer from the store when the engine starts.
+ */
+#include "tickets/tickets_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+err ticket_calendar(store *s, const char *id, int tz, sla_calendar *out, bool *has)
+{
+    *has = false;
+    if (!id)
+        return ERR_OK;
+    store_res *r;
+    err rc = store_query(s, "SELECT doc FROM calendars WHERE id = ?", (store_val[]){SV_S(id)}, 1, &r);
+    if (rc)
+        return rc;
+    if (store_rows(r) == 1) {
+        json_t *doc = json_load(store_text(r, 0, 0));
+        if (doc && sla_calendar_parse(doc, tz, out, NULL) == ERR_OK)
+            *has = true;
+        json_decref(doc);
+    }
+    store_res_free(r);
+    return ERR_OK;
+}
+
+void ticket_clock_get(const ticket *t, sla_clock *c)
+{
+    c->target = t->sla_target;
+    c->elapsed = t->sla_elapsed;
+    c->since = t->sla_since;
+    c->warned = t->warned;
+    c->breached = t->breached;
+}
+
+void ticket_clock_put(ticket *t, const sla_clock *c, const sla_calendar *cal, sla_mode mode)
+{
+    t->sla_target = c->target;
+    t->sla_elapsed = c->elapsed;
+    t->sla_since = c->since;
+    t->warned = c->warned;
+    t->breached = c->breached;
+    if (c->since && c->target)
+        t->resolution_due = sla_due(c, cal);
+    else if (mode == SLA_PAUSES || !c->target)
+        t->resolution_due = 0; /* no due time while the clock is paused */
+    /* stopped: keep the due time the ticket was measured against */
+    tset(&t->sla_state, sla_state_name(c, mode));
+}
+
+err tickets_choose_policy(store *s, ticket *t)
+{
+    store_res *r;
+    err rc = store_query(s,
+                         "SELECT id, response_min, resolution_min, calendar_id FROM sla_policies"
+                         " WHERE ticket_type IN (?, '*') AND priority IN (?, '*')"
+                         " AND customer_level IN (?, '*')"
+                         " ORDER BY (ticket_type = '*'), (priority = '*'), (customer_level = '*'),"
+                         " id LIMIT 1",
+                         (store_val[]){SV_S(t->ticket_type), SV_S(t->priority),
+                                       SV_S(t->customer_level)},
+                         3, &r);
+    if (rc)
+        return rc;
+    if (store_rows(r) == 1) {
+        t->sla_policy = store_int(r, 0, 0);
+        t->response_target = store_int(r, 0, 1) * 60000;
+        t->sla_target = store_int(r, 0, 2) * 60000;
+        tset(&t->sla_calendar, store_text(r, 0, 3));
+    } else {
+        t->sla_policy = 0;
+        t->response_target = 0;
+        t->sla_target = 0;
+        tset(&t->sla_calendar, NULL);
+    }
+    store_res_free(r);
+    return ERR_OK;
+}
+
+/* recompute the response due time from creation */
+static void response_due(ticket *t, const sla_calendar *cal)
+{
+    t->response_due = t->response_target ? sla_add_business(cal, t->created, t->response_target) : 0;
+}
+
+err tickets_sla_after_move(store *s, ticket *t, const char *from_stage, int64_t now, int tz)
+{
+    sla_calendar cal;
+    bool has;
+    err rc = ticket_calendar(s, t->sla_calendar, tz, &cal, &has);
+    if (rc)
+        return rc;
+    sla_clock c;
+    ticket_clock_get(t, &c);
+    sla_mode before = from_stage ? lifecycle_sla_mode(from_stage) : SLA_STOPS;
+    sla_mode after = lifecycle_sla_mode(t->stage);
+    if (before == SLA_RUNS && after != SLA_RUNS)
+        sla_stop(&c, has ? &cal : NULL, now);
+    else if (before != SLA_RUNS && after == SLA_RUNS)
+        sla_start(&c, now);
+    ticket_clock_put(t, &c, has ? &cal : NULL, after);
+    return ERR_OK;
+}
+
+/* after a policy or field change: new target, same time used */
+static err retarget(store *s, ticket *t, int tz)
+{
+    int64_t old_policy = t->sla_policy;
+    err rc = tickets_choose_policy(s, t);
+    if (rc)
+        return rc;
+    (void)old_policy;
+    sla_calendar cal;
+    bool has;
+    rc = ticket_calendar(s, t->sla_calendar, tz, &cal, &has);
+    if (rc)
+        return rc;
+    const sla_calendar *cp = has ? &cal : NULL;
+    sla_clock c;
+    ticket_clock_get(t, &c);
+    /* the used time is measured on the calendar it ran under; fold it in before switching */
+    sla_retarget(&c, t->sla_target);
+    if (c.warned && sla_used(&c, cp, t->updated) < c.target * SLA_WARN_PERMILLE / 1000)
+        c.warned = false; /* a looser target earns a new warning later */
+    response_due(t, cp);
+    ticket_clock_put(t, &c, cp, lifecycle_sla_mode(t->stage));
+    return ERR_OK;
+}
+
+err tickets_retarget_ticket(store *s, ticket *t, int tz)
+{
+    return retarget(s, t, tz);
+}
+
+err tickets_sla_init(store *s, ticket *t, int64_t now, int tz)
+{
+    err rc = tickets_choose_policy(s, t);
+    if (rc)
+        return rc;
+    sla_calendar cal;
+    bool has;
+    rc = ticket_calendar(s, t->sla_calendar, tz, &cal, &has);
+    if (rc)
+        return rc;
+    sla_clock c = {.target = t->sla_target};
+    sla_start(&c, now);
+    response_due(t, has ? &cal : NULL);
+    ticket_clock_put(t, &c, has ? &cal : NULL, lifecycle_sla_mode(t->stage));
+    return ERR_OK;
+}
+
+void tickets_schedule(engine *e, const ticket *t)
+{
+    int64_t now = engine_now(e);
+    if (t->sla_since && t->sla_target) {
+        tickets_ctx *tc = engine_ctx(e, ENGINE_CTX_TICKETS);
+        sla_calendar cal;
+        bool has = false;
+        if (t->sla_calendar)
+            ticket_calendar(engine_store(e), t->sla_calendar, tc ? tc->cfg.tz : 480, &cal, &has);
+        sla_clock c;
+        ticket_clock_get(t, &c);
+        if (!c.warned) {
+            int64_t w = sla_warn_at(&c, has ? &cal : NULL);
+            engine_timer_add(e, w > now ? w : now, TK_SLA_WARN, t->id);
+        }
+        if (!c.breached) {
+            int64_t d = sla_due(&c, has ? &cal : NULL);
+            engine_timer_add(e, d > now ? d : now, TK_SLA_DUE, t->id);
+        }
+    }
+    if (t->response_due && !t->responded && !t->response_breached)
+        engine_timer_add(e, t->response_due > now ? t->response_due : now, TK_RESPONSE_DUE, t->id);
+}
+
+err tickets_retarget_policy(engine *e, int64_t policy, int tz)
+{
+    store *s = engine_store(e);
+    char *sql = xasprintf("SELECT %s FROM tickets WHERE sla_policy = ? AND status IN"
+                          " ('acknowledged', 'inProgress', 'pending')",
+                          TICKET_COLS);
+    store_res *r;
+    err rc = store_query(s, sql, (store_val[]){SV_I(policy)}, 1, &r);
+    free(sql);
+    if (rc)
+        return rc;
+    int64_t now = engine_now(e);
+    for (int i = 0; i < store_rows(r) && !rc; i++) {
+        ticket t;
+        ticket_from_row(r, i, &t);
+        t.updated = now;
+        rc = retarget(s, &t, tz);
+        if (!rc)
+            rc = ticket_update(s, &t);
+        if (!rc)
+            tickets_schedule(e, &t);
+        ticket_free(&t);
+    }
+    store_res_free(r);
+    return rc;
+}
+
+/* ---- timers ---- */
+
+static err on_sla_timer(engine *e, int64_t id, int64_t at)
+{
+    (void)at;
+    tickets_ctx *tc = engine_ctx(e, ENGINE_CTX_TICKETS);
+    int tz = tc ? tc->cfg.tz : 480;
+    store *s = engine_store(e);
+    ticket t;
+    err rc = ticket_load(s, id, &t);
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    int64_t now = engine_now(e);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    bool changed = false;
+    if (t.response_due && !t.responded && !t.response_breached && now >= t.response_due) {
+        t.response_breached = 1;
+        changed = true;
+        rc = engine_emit(e, "ticket.responseOverdue", "ticket", ids, "system",
+                         json_pack("{s:s?}", "assignedGroup", t.assigned_group));
+    }
+    if (!rc && t.sla_since && t.sla_target) {
+        sla_calendar cal;
+        bool has;
+        rc = ticket_calendar(s, t.sla_calendar, tz, &cal, &has);
+        sla_clock c;
+        ticket_clock_get(&t, &c);
+        int64_t used = sla_used(&c, has ? &cal : NULL, now);
+        if (!rc && !c.warned && used >= c.target * SLA_WARN_PERMILLE / 1000) {
+            c.warned = true;
+            changed = true;
+            rc = engine_emit(e, "ticket.slaWarning", "ticket", ids, "system",
+                             json_pack("{s:I, s:I, s:s?}", "usedMs", (json_int_t)used, "targetMs",
+                                       (json_int_t)c.target, "assignedGroup", t.assigned_group));
+        }
+        if (!rc && !c.breached && used >= c.target) {
+            c.breached = true;
+            changed = true;
+            rc = engine_emit(e, "ticket.slaBreached", "ticket", ids, "system",
+                             json_pack("{s:I, s:I, s:s?}", "usedMs", (json_int_t)used, "targetMs",
+                                       (json_int_t)c.target, "assignedGroup", t.assigned_group));
+            /* escalate 升级: to the assigned group's escalation target */
+            char *from = t.assigned_group ? xstrdup(t.assigned_group) : NULL;
+            store_res *g = NULL;
+            if (!rc && from)
+                rc = store_query(s, "SELECT escalation_group FROM work_groups WHERE id = ?",
+                                 (store_val[]){SV_S(from)}, 1, &g);
+            const char *to = g && store_rows(g) ? store_text(g, 0, 0) : NULL;
+            if (!rc) {
+                t.escalated = 1;
+                if (to) {
+                    tset(&t.assigned_group, to);
+                    tset(&t.assignee, NULL);
+                }
+                rc = engine_emit(e, "ticket.escalated", "ticket", ids, "system",
+                                 json_pack("{s:s?, s:s?, s:s}", "fromGroup", from, "toGroup", to,
+                                           "reason", "slaBreached"));
+            }
+            if (!rc) {
+                json_t *a = json_pack("{s:s?, s:b}", "assignedGroup", t.assigned_group,
+                                      "escalated", 1);
+                json_t *b = json_pack("{s:s?, s:b}", "assignedGroup", from, "escalated", 0);
+                rc = engine_audit(e, "system", "escalate", "ticket", ids, b, a);
+                json_decref(a);
+                json_decref(b);
+            }
+            store_res_free(g);
+            free(from);
+        }
+        ticket_clock_put(&t, &c, has ? &cal : NULL, lifecycle_sla_mode(t.stage));
+    }
+    if (!rc && changed) {
+        t.updated = now;
+        rc = ticket_update(s, &t);
+    }
+    if (!rc)
+        tickets_schedule(e, &t);
+    ticket_free(&t);
+    return rc;
+}
+
+static err on_start(engine *e)
+{
+    store *s = engine_store(e);
+    char *sql = xasprintf("SELECT %s FROM tickets WHERE sla_running_since IS NOT NULL"
+                          " OR (responded IS NULL AND response_due IS NOT NULL"
+                          " AND response_breached = 0)",
+                          TICKET_COLS);
+    store_res *r;
+    err rc = store_query(s, sql, NULL, 0, &r);
+    free(sql);
+    if (rc)
+        return rc;
+    for (int i = 0; i < store_rows(r); i++) {
+        ticket t;
+        ticket_from_row(r, i, &t);
+        tickets_schedule(e, &t);
+        ticket_free(&t);
+    }
+    LOGI("tickets", "msg=\"timers rebuilt\" tickets=%d", store_rows(r));
+    store_res_free(r);
+    return ERR_OK;
+}
+
+void tickets_attach_engine(tickets_ctx *t, engine *e)
+{
+    t->eng = e;
+    engine_set_ctx(e, ENGINE_CTX_TICKETS, t);
+    engine_on_timer(e, TK_SLA_WARN, on_sla_timer);
+    engine_on_timer(e, TK_SLA_DUE, on_sla_timer);
+    engine_on_timer(e, TK_RESPONSE_DUE, on_sla_timer);
+    engine_on_start(e, on_start);
+}
