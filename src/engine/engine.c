@@ -407,6 +407,7 @@ static void run_batch(engine *e, cmd *list, int count)
 static void *engine_main(void *arg)
 {
     engine *e = arg;
+    pthread_setname_np(pthread_self(), "engine");
     pthread_mutex_lock(&e->lock);
     for (;;) {
         while (!e->head && !e->stopping) {

@@ -38,6 +38,13 @@ struct cmd {
     problem prob;
     int status;         /* HTTP status to answer with on success */
     json_t *out;        /* response body (owned by the command after apply) */
+    /*
+     * Or: render the body on the submitting thread after commit, from its own read
+     * connection. Hot paths use this so the engine never builds (and the HTTP threads
+     * never free) large JSON documents: cross-thread frees contend on malloc arenas.
+     */
+    json_t *(*render)(cmd *c, store *reader, void *route_ctx);
+    int64_t out_id; /* the entity `render` loads */
     char location[200]; /* Location header for 201 */
     cmd *next;          /* queue link, engine-owned */
 };

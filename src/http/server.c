@@ -498,6 +498,16 @@ static void render_cmd(req *r)
         req_add_header(r, "Location", c->location);
     json_t *out = c->out;
     c->out = NULL;
+    if (!out && c->render) {
+        store *s = req_store(r);
+        if (!s)
+            return;
+        out = c->render(c, s, r->route_ctx);
+        if (!out) {
+            req_fail(r, 503, "unavailable", "", "the change was saved but cannot be read back now");
+            return;
+        }
+    }
     req_json(r, c->status ? c->status : 200, out);
 }
 

@@ -32,9 +32,10 @@ struct sse_client {
     sse_client *next; /* waiters list */
 };
 
+/* a committed event as the engine gave it; formatted only when a stream reads it */
 typedef struct {
-    int64_t seq;
-    char *text; /* the formatted SSE record */
+    int64_t seq, time;
+    char *type, *etype, *eid, *actor, *data;
 } ring_ent;
 
 struct sse_hub {
@@ -82,19 +83,37 @@ static void wake_all(sse_hub *h)
     }
 }
 
+static void ring_clear(ring_ent *e)
+{
+    free(e->type);
+    free(e->etype);
+    free(e->eid);
+    free(e->actor);
+    free(e->data);
+    memset(e, 0, sizeof *e);
+}
+
+/* on the engine thread: keep a copy, wake the streams; no formatting here */
 void http_publish_event(void *server, const event_rec *ev)
 {
     http_server *s = server;
     sse_hub *h = s->hub;
-    char *rec = format_event(ev, s->cfg.tz_offset_min);
+    ring_ent n = {ev->seq,
+                  ev->time,
+                  xstrdup(ev->type),
+                  xstrdup(ev->entity_type),
+                  xstrdup(ev->entity_id),
+                  xstrdup(ev->actor ? ev->actor : ""),
+                  xstrdup(ev->data ? ev->data : "{}")};
     pthread_mutex_lock(&h->lock);
     ring_ent *e = &h->ring[ev->seq % RING];
-    free(e->text);
-    e->seq = ev->seq;
-    e->text = rec;
+    ring_ent old = *e;
+    *e = n;
     h->newest = ev->seq;
-    wake_all(h);
+    if (h->waiters)
+        wake_all(h);
     pthread_mutex_unlock(&h->lock);
+    ring_clear(&old);
 }
 
 /* fill c->pending with events after c->last; called with the hub lock held */
@@ -107,9 +126,12 @@ static void collect(sse_client *c)
     if (c->last + 1 >= oldest && c->last + 1 > 0) {
         for (int64_t s = c->last + 1; s <= h->newest && c->pending.len < 256 * 1024; s++) {
             ring_ent *e = &h->ring[s % RING];
-            if (e->seq != s || !e->text)
+            if (e->seq != s || !e->type)
                 break;
-            buf_adds(&c->pending, e->text);
+            event_rec ev = {e->seq, e->time, e->type, e->etype, e->eid, e->actor, e->data};
+            char *rec = format_event(&ev, h->srv->cfg.tz_offset_min);
+            buf_adds(&c->pending, rec);
+            free(rec);
             c->last = s;
         }
         return;
@@ -275,7 +297,7 @@ void sse_hub_destroy(sse_hub *h)
     if (!h)
         return;
     for (int i = 0; i < RING; i++)
-        free(h->ring[i].text);
+        ring_clear(&h->ring[i]);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cv);
     free(h);

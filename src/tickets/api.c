@@ -192,10 +192,24 @@ static json_t *event_summary(const ticket *t)
                      t->customer_id, "assignedGroup", t->assigned_group, "priority", t->priority);
 }
 
+/* runs on the HTTP thread after commit: the answer is the ticket as stored */
+static json_t *render_out(cmd *c, store *reader, void *route_ctx)
+{
+    tickets_ctx *tc = route_ctx;
+    ticket t;
+    if (ticket_load(reader, c->out_id, &t))
+        return NULL;
+    json_t *o = ticket_render(reader, &t, tc->cfg.tz, true);
+    ticket_free(&t);
+    return o;
+}
+
 static void set_out(cmd *c, store *s, const ticket *t, int tz)
 {
-    json_decref(c->out);
-    c->out = ticket_render(s, t, tz, true);
+    (void)s;
+    (void)tz;
+    c->out_id = t->id;
+    c->render = render_out;
 }
 
 /* ---- create ---- */
