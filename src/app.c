@@ -280,6 +280,7 @@ err app_start(const app_config *c, app **out, problem *p)
     a->http = http_create(&hc, a->eng, a->readers);
     engine_subscribe(a->eng, publish, a->http);
     a->auth = auth_create(a->readers, c->token_ttl_s);
+    auth_attach_engine(a->auth, a->eng);
     http_add_builtin_routes(a->http);
     auth_register(a->auth, a->http);
     tickets_register(a->tickets, a->http);

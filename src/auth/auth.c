@@ -76,11 +76,27 @@ typedef struct {
     int failures;
 } rl_slot;
 
+/*
+ * Token cache: a valid session seen in the last 30 s skips the store. Any committed
+ * logout, user change or deactivation clears it (engine event subscriber), before the
+ * request that made the change is answered, so a revoked token never works again.
+ */
+#define AC_SLOTS 1024
+#define AC_TTL_MS 30000
+
+typedef struct {
+    char hash[65];
+    principal who;
+    int64_t expires, cached;
+} ac_ent;
+
 struct auth_ctx {
     store_pool *readers;
     int64_t ttl_ms;
     pthread_mutex_t lock;
     rl_slot slots[RL_SLOTS];
+    pthread_mutex_t cache_lock;
+    ac_ent cache[AC_SLOTS];
 };
 
 static uint64_t fnv(const char *s)
@@ -142,17 +158,26 @@ static err authenticate(void *ctx, const char *token, principal *out)
     auth_ctx *a = ctx;
     if (strlen(token) > 128)
         return ERR_UNAUTHORIZED;
+    char h[65];
+    token_hash(token, h);
+    int64_t now = time_real_ms();
+    ac_ent *slot = &a->cache[fnv(h) % AC_SLOTS];
+    pthread_mutex_lock(&a->cache_lock);
+    if (strcmp(slot->hash, h) == 0 && slot->expires > now && now - slot->cached < AC_TTL_MS) {
+        *out = slot->who;
+        pthread_mutex_unlock(&a->cache_lock);
+        return ERR_OK;
+    }
+    pthread_mutex_unlock(&a->cache_lock);
     store *s = store_pool_get(a->readers);
     if (!s)
         return ERR_BUSY;
-    char h[65];
-    token_hash(token, h);
     store_res *r;
     if (store_query(s,
-                    "SELECT u.id, u.username, u.roles FROM sessions s JOIN users u"
+                    "SELECT u.id, u.username, u.roles, s.expires FROM sessions s JOIN users u"
                     " ON u.id = s.user_id WHERE s.token_hash = ? AND s.revoked = 0"
                     " AND s.expires > ? AND u.active = 1",
-                    (store_val[]){SV_S(h), SV_I(time_real_ms())}, 2, &r))
+                    (store_val[]){SV_S(h), SV_I(now)}, 2, &r))
         return ERR_BUSY;
     if (store_rows(r) != 1) {
         store_res_free(r);
@@ -161,7 +186,14 @@ static err authenticate(void *ctx, const char *token, principal *out)
     out->user_id = store_int(r, 0, 0);
     snprintf(out->username, sizeof out->username, "%s", store_text(r, 0, 1));
     out->roles = roles_from_text(store_text(r, 0, 2));
+    int64_t expires = store_int(r, 0, 3);
     store_res_free(r);
+    pthread_mutex_lock(&a->cache_lock);
+    snprintf(slot->hash, sizeof slot->hash, "%s", h);
+    slot->who = *out;
+    slot->expires = expires;
+    slot->cached = now;
+    pthread_mutex_unlock(&a->cache_lock);
     return ERR_OK;
 }
 
@@ -362,6 +394,8 @@ static err apply_logout(engine *e, cmd *c)
     char sid[20];
     snprintf(sid, sizeof sid, "%.16s", jstr(c->in, "tokenHash"));
     rc = engine_audit(e, c->actor, "logout", "session", sid, NULL, NULL);
+    if (!rc)
+        rc = engine_emit(e, "session.revoked", "session", sid, c->actor, NULL);
     c->status = 204;
     return rc;
 }
@@ -1011,7 +1045,24 @@ auth_ctx *auth_create(store_pool *readers, int64_t token_ttl_s)
     a->readers = readers;
     a->ttl_ms = token_ttl_s * 1000;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->cache_lock, NULL);
     return a;
+}
+
+/* engine thread, after commit: forget cached sessions when accounts or sessions change */
+static void on_event(void *ctx, const event_rec *ev)
+{
+    auth_ctx *a = ctx;
+    if (strcmp(ev->type, "session.revoked") != 0 && strcmp(ev->type, "user.updated") != 0)
+        return;
+    pthread_mutex_lock(&a->cache_lock);
+    memset(a->cache, 0, sizeof a->cache);
+    pthread_mutex_unlock(&a->cache_lock);
+}
+
+void auth_attach_engine(auth_ctx *a, engine *e)
+{
+    engine_subscribe(e, on_event, a);
 }
 
 void auth_destroy(auth_ctx *a)
@@ -1019,6 +1070,7 @@ void auth_destroy(auth_ctx *a)
     if (!a)
         return;
     pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->cache_lock);
     free(a);
 }
 

@@ -31,6 +31,8 @@ typedef struct auth_ctx auth_ctx;
 /* Create the auth module; token lifetime in seconds. */
 auth_ctx *auth_create(store_pool *readers, int64_t token_ttl_s);
 void auth_destroy(auth_ctx *a);
+/* Subscribe to the engine's events (cache invalidation); before engine_start. */
+void auth_attach_engine(auth_ctx *a, engine *e);
 /* Register routes and the authenticator on the server. */
 void auth_register(auth_ctx *a, http_server *s);
 

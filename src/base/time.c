@@ -61,6 +61,39 @@ void time_iso(int64_t ms, int offset_min, char *out, size_t n)
     civil_from_days(days, &y, &mo, &d);
     int hh = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), ss = (int)(rem / 1000 % 60);
     int msec = (int)(rem % 1000);
+    if (n >= 30 && y >= 0 && y <= 9999) {
+        /* the hot path (every rendered timestamp): no printf */
+        char *o = out;
+        int yy = (int)y;
+        *o++ = (char)('0' + yy / 1000);
+        *o++ = (char)('0' + yy / 100 % 10);
+        *o++ = (char)('0' + yy / 10 % 10);
+        *o++ = (char)('0' + yy % 10);
+        const int parts[] = {(int)mo, (int)d, hh, mi, ss};
+        const char seps[] = {'-', '-', 'T', ':', ':'};
+        for (int i = 0; i < 5; i++) {
+            *o++ = seps[i];
+            *o++ = (char)('0' + parts[i] / 10);
+            *o++ = (char)('0' + parts[i] % 10);
+        }
+        *o++ = '.';
+        *o++ = (char)('0' + msec / 100);
+        *o++ = (char)('0' + msec / 10 % 10);
+        *o++ = (char)('0' + msec % 10);
+        if (offset_min == 0) {
+            *o++ = 'Z';
+        } else {
+            int a = offset_min < 0 ? -offset_min : offset_min;
+            *o++ = offset_min < 0 ? '-' : '+';
+            *o++ = (char)('0' + a / 60 / 10);
+            *o++ = (char)('0' + a / 60 % 10);
+            *o++ = ':';
+            *o++ = (char)('0' + a % 60 / 10);
+            *o++ = (char)('0' + a % 60 % 10);
+        }
+        *o = 0;
+        return;
+    }
     if (offset_min == 0) {
         snprintf(out, n, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, mo, d, hh, mi,
                  ss, msec);

@@ -57,6 +57,8 @@ struct engine {
     int nheap, capheap;
     engine_timer_fn timer_fns[ENGINE_MAX_TIMER_KINDS];
     engine_start_fn start_fns[16];
+    void (*abort_fns[8])(engine *);
+    int nabort;
     int nstart;
     subscriber subs[16];
     int nsubs;
@@ -92,6 +94,12 @@ void engine_on_start(engine *e, engine_start_fn fn)
 {
     if (e->nstart < (int)ARRAY_LEN(e->start_fns))
         e->start_fns[e->nstart++] = fn;
+}
+
+void engine_on_abort(engine *e, void (*fn)(engine *e))
+{
+    if (e->nabort < (int)ARRAY_LEN(e->abort_fns))
+        e->abort_fns[e->nabort++] = fn;
 }
 
 void engine_subscribe(engine *e, engine_event_fn fn, void *ctx)
@@ -380,6 +388,8 @@ static void run_batch(engine *e, cmd *list, int count)
     if (rc) {
         e->commit_failures++;
         drop_pending(e, seq_base);
+        for (int i = 0; i < e->nabort; i++)
+            e->abort_fns[i](e);
         for (cmd *c = list; c; c = c->next) {
             json_decref(c->out);
             c->out = NULL;

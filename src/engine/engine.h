@@ -76,6 +76,8 @@ engine *engine_create(store *w, sy_clock *clk);
 void engine_on_timer(engine *e, int kind, engine_timer_fn fn);
 void engine_on_start(engine *e, engine_start_fn fn);
 void engine_subscribe(engine *e, engine_event_fn fn, void *ctx);
+/* Called on the engine thread when a batch could not commit (caches must be dropped). */
+void engine_on_abort(engine *e, void (*fn)(engine *e));
 /* Start the thread. */
 err engine_start(engine *e, problem *p);
 /* Drain the queue, stop the thread; the engine can then be destroyed. */

@@ -5,6 +5,7 @@
  */
 #include "store/store_int.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,8 +74,20 @@ static err prepare(store *s, lite *l, const char *sql, sqlite3_stmt **out)
     return prepare(s, l, sql, out);
 }
 
+/*
+ * Memory statistics make SQLite take one global mutex on every allocation, which the
+ * engine and every HTTP thread then fight over; we do not read them.
+ */
+static pthread_once_t lite_once = PTHREAD_ONCE_INIT;
+static void lite_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static err lite_open(store *s, const char *url, bool writer, problem *p)
 {
+    pthread_once(&lite_once, lite_global_init);
     lite *l = xcalloc(1, sizeof *l);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(url, &l->db, flags, NULL);

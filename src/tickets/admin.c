@@ -98,6 +98,8 @@ static err check_calendar_ref(store *s, cmd *c)
 static void finish_write(engine *e, cmd *c, err *rc, const char *action, const char *etype,
                          const char *id, json_t *before, json_t *after, int status)
 {
+    /* a cache loaded inside a command that may still roll back must not outlive it */
+    tickets_policies_changed(tctx(e));
     if (!*rc)
         *rc = engine_audit(e, c->actor, action, etype, id, before, after);
     if (!*rc) {
@@ -119,6 +121,7 @@ static void finish_write(engine *e, cmd *c, err *rc, const char *action, const c
 static err apply_policy_create(engine *e, cmd *c)
 {
     store *s = engine_store(e);
+    tickets_policies_changed(tctx(e));
     err rc = check_calendar_ref(s, c);
     if (rc)
         return rc;
@@ -159,6 +162,7 @@ static err apply_policy_create(engine *e, cmd *c)
 static err apply_policy_patch(engine *e, cmd *c)
 {
     store *s = engine_store(e);
+    tickets_policies_changed(tctx(e));
     int64_t id;
     json_t *before = parse_i64(c->id, 1, INT64_MAX, &id) ? NULL : policy_load(s, id);
     if (!before)
@@ -189,6 +193,7 @@ static err apply_policy_patch(engine *e, cmd *c)
 static err apply_policy_delete(engine *e, cmd *c)
 {
     store *s = engine_store(e);
+    tickets_policies_changed(tctx(e));
     int64_t id;
     json_t *before = parse_i64(c->id, 1, INT64_MAX, &id) ? NULL : policy_load(s, id);
     if (!before)
@@ -375,6 +380,7 @@ static err apply_calendar_create(engine *e, cmd *c)
 static err apply_calendar_patch(engine *e, cmd *c)
 {
     store *s = engine_store(e);
+    tickets_policies_changed(tctx(e));
     json_t *before = calendar_load(s, c->id);
     if (!before)
         return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no calendar %s",

@@ -221,7 +221,7 @@ static err find_repeat(store *s, ticket *t, int days)
     store_res *r;
     err rc = store_query(s,
                          "SELECT id FROM tickets WHERE customer_id = ? AND category = ?"
-                         " AND created >= ? AND id <> ? ORDER BY created DESC, id DESC LIMIT 1",
+                         " AND created >= ? AND id <> ? ORDER BY created DESC LIMIT 1",
                          (store_val[]){SV_S(t->customer_id), SV_S(t->category),
                                        SV_I(t->created - (int64_t)days * 86400000), SV_I(t->id)},
                          4, &r);
@@ -313,7 +313,7 @@ static err apply_create(engine *e, cmd *c)
     tset(&t.service, jstr(in, "service"));
     tset(&t.customer_level, jstr(in, "customerLevel") ? jstr(in, "customerLevel") : "normal");
     tset(&t.created_by, c->actor);
-    rc = tickets_sla_init(s, &t, now, tz);
+    rc = tickets_sla_init(tc, s, &t, now);
     if (!rc)
         rc = find_repeat(s, &t, tc->cfg.repeat_days);
     if (!rc)
@@ -581,7 +581,7 @@ static err apply_patch(engine *e, cmd *c)
     }
     t.updated = now;
     if (!rc && repolicy)
-        rc = tickets_retarget_ticket(s, &t, tz);
+        rc = tickets_retarget_ticket(tc, s, &t);
     if (!rc)
         rc = ticket_update(s, &t);
     if (!rc && json_object_get(in, "note"))
@@ -859,6 +859,9 @@ tickets_ctx *tickets_create(const tickets_config *cfg, engine *e)
 
 void tickets_destroy(tickets_ctx *t)
 {
+    if (!t)
+        return;
+    free(t->policies);
     free(t);
 }
 

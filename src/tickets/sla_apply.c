@@ -6,6 +6,7 @@
 #include "tickets/tickets_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 err ticket_calendar(store *s, const char *id, int tz, sla_calendar *out, bool *has)
@@ -51,32 +52,71 @@ void ticket_clock_put(ticket *t, const sla_clock *c, const sla_calendar *cal, sl
     tset(&t->sla_state, sla_state_name(c, mode));
 }
 
-err tickets_choose_policy(store *s, ticket *t)
+void tickets_policies_changed(tickets_ctx *tc)
+{
+    tc->policies_loaded = false;
+}
+
+static err load_policies(tickets_ctx *tc, store *s)
 {
     store_res *r;
     err rc = store_query(s,
-                         "SELECT id, response_min, resolution_min, calendar_id FROM sla_policies"
-                         " WHERE ticket_type IN (?, '*') AND priority IN (?, '*')"
-                         " AND customer_level IN (?, '*')"
-                         " ORDER BY (ticket_type = '*'), (priority = '*'), (customer_level = '*'),"
-                         " id LIMIT 1",
-                         (store_val[]){SV_S(t->ticket_type), SV_S(t->priority),
-                                       SV_S(t->customer_level)},
-                         3, &r);
+                         "SELECT id, ticket_type, priority, customer_level, response_min,"
+                         " resolution_min, calendar_id FROM sla_policies ORDER BY id",
+                         NULL, 0, &r);
     if (rc)
         return rc;
-    if (store_rows(r) == 1) {
-        t->sla_policy = store_int(r, 0, 0);
-        t->response_target = store_int(r, 0, 1) * 60000;
-        t->sla_target = store_int(r, 0, 2) * 60000;
-        tset(&t->sla_calendar, store_text(r, 0, 3));
-    } else {
-        t->sla_policy = 0;
-        t->response_target = 0;
-        t->sla_target = 0;
-        tset(&t->sla_calendar, NULL);
+    free(tc->policies);
+    tc->npolicies = store_rows(r);
+    tc->policies = xcalloc((size_t)tc->npolicies + 1, sizeof *tc->policies);
+    for (int i = 0; i < tc->npolicies; i++) {
+        policy_ent *p = &tc->policies[i];
+        p->id = store_int(r, i, 0);
+        snprintf(p->type, sizeof p->type, "%s", store_text(r, i, 1));
+        snprintf(p->priority, sizeof p->priority, "%s", store_text(r, i, 2));
+        snprintf(p->level, sizeof p->level, "%s", store_text(r, i, 3));
+        p->response_ms = store_int(r, i, 4) * 60000;
+        p->resolution_ms = store_int(r, i, 5) * 60000;
+        snprintf(p->calendar, sizeof p->calendar, "%s",
+                 store_text(r, i, 6) ? store_text(r, i, 6) : "");
     }
     store_res_free(r);
+    tc->policies_loaded = true;
+    return ERR_OK;
+}
+
+static int attr_score(const char *rule, const char *value, int weight)
+{
+    if (strcmp(rule, "*") == 0)
+        return 0;
+    return value && strcmp(rule, value) == 0 ? weight : -1;
+}
+
+/* the most specific policy: kind outranks priority outranks customer level; then lowest id */
+err tickets_choose_policy(tickets_ctx *tc, store *s, ticket *t)
+{
+    if (!tc->policies_loaded) {
+        err rc = load_policies(tc, s);
+        if (rc)
+            return rc;
+    }
+    const policy_ent *best = NULL;
+    int best_score = -1;
+    for (int i = 0; i < tc->npolicies; i++) {
+        const policy_ent *p = &tc->policies[i];
+        int a = attr_score(p->type, t->ticket_type, 4), b = attr_score(p->priority, t->priority, 2),
+            c = attr_score(p->level, t->customer_level, 1);
+        if (a < 0 || b < 0 || c < 0)
+            continue;
+        if (a + b + c > best_score) {
+            best_score = a + b + c;
+            best = p;
+        }
+    }
+    t->sla_policy = best ? best->id : 0;
+    t->response_target = best ? best->response_ms : 0;
+    t->sla_target = best ? best->resolution_ms : 0;
+    tset(&t->sla_calendar, best && best->calendar[0] ? best->calendar : NULL);
     return ERR_OK;
 }
 
@@ -106,13 +146,12 @@ err tickets_sla_after_move(store *s, ticket *t, const char *from_stage, int64_t 
 }
 
 /* after a policy or field change: new target, same time used */
-static err retarget(store *s, ticket *t, int tz)
+static err retarget(tickets_ctx *tc, store *s, ticket *t)
 {
-    int64_t old_policy = t->sla_policy;
-    err rc = tickets_choose_policy(s, t);
+    int tz = tc->cfg.tz;
+    err rc = tickets_choose_policy(tc, s, t);
     if (rc)
         return rc;
-    (void)old_policy;
     sla_calendar cal;
     bool has;
     rc = ticket_calendar(s, t->sla_calendar, tz, &cal, &has);
@@ -130,14 +169,15 @@ static err retarget(store *s, ticket *t, int tz)
     return ERR_OK;
 }
 
-err tickets_retarget_ticket(store *s, ticket *t, int tz)
+err tickets_retarget_ticket(tickets_ctx *tc, store *s, ticket *t)
 {
-    return retarget(s, t, tz);
+    return retarget(tc, s, t);
 }
 
-err tickets_sla_init(store *s, ticket *t, int64_t now, int tz)
+err tickets_sla_init(tickets_ctx *tc, store *s, ticket *t, int64_t now)
 {
-    err rc = tickets_choose_policy(s, t);
+    int tz = tc->cfg.tz;
+    err rc = tickets_choose_policy(tc, s, t);
     if (rc)
         return rc;
     sla_calendar cal;
@@ -192,7 +232,7 @@ err tickets_retarget_policy(engine *e, int64_t policy, int tz)
         ticket t;
         ticket_from_row(r, i, &t);
         t.updated = now;
-        rc = retarget(s, &t, tz);
+        rc = retarget(engine_ctx(e, ENGINE_CTX_TICKETS), s, &t);
         if (!rc)
             rc = ticket_update(s, &t);
         if (!rc)
@@ -310,8 +350,14 @@ static err on_start(engine *e)
     return ERR_OK;
 }
 
+static void on_abort(engine *e)
+{
+    tickets_policies_changed(engine_ctx(e, ENGINE_CTX_TICKETS));
+}
+
 void tickets_attach_engine(tickets_ctx *t, engine *e)
 {
+    engine_on_abort(e, on_abort);
     t->eng = e;
     engine_set_ctx(e, ENGINE_CTX_TICKETS, t);
     engine_on_timer(e, TK_SLA_WARN, on_sla_timer);

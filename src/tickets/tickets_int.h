@@ -24,10 +24,25 @@ typedef struct ticket {
     int64_t response_target, response_due, responded, response_breached;
 } ticket;
 
+/* an SLA policy as the engine caches it */
+typedef struct policy_ent {
+    int64_t id;
+    char type[32], priority[16], level[16];
+    int64_t response_ms, resolution_ms;
+    char calendar[40]; /* "" = none */
+} policy_ent;
+
 struct tickets_ctx {
     tickets_config cfg;
     engine *eng;
+    /* engine thread only: the SLA policies, reloaded after any policy write */
+    policy_ent *policies;
+    int npolicies;
+    bool policies_loaded;
 };
+
+/* Forget the cached policies (engine thread; after a policy write, even a failed one). */
+void tickets_policies_changed(tickets_ctx *tc);
 
 void ticket_free(ticket *t);
 /* Load by id; ERR_NOTFOUND when absent. */
@@ -52,14 +67,14 @@ void ticket_clock_put(ticket *t, const sla_clock *c, const sla_calendar *cal, sl
 void tickets_admin_register(tickets_ctx *t, http_server *s);
 /* Re-apply the SLA policy to every open ticket using `policy` (engine thread). */
 err tickets_retarget_policy(engine *e, int64_t policy, int tz);
-/* Choose the policy for a ticket; sets t->sla_policy, target, calendar. */
-err tickets_choose_policy(store *s, ticket *t);
+/* Choose the policy for a ticket; sets t->sla_policy, target, calendar. Engine thread. */
+err tickets_choose_policy(tickets_ctx *tc, store *s, ticket *t);
 /* schedule the timers a ticket needs now */
 void tickets_schedule(engine *e, const ticket *t);
 /* Apply SLA effects of being in the ticket's current stage, after a move at `now`. */
 err tickets_sla_after_move(store *s, ticket *t, const char *from_stage, int64_t now, int tz);
 /* SLA at creation (policy, clock started, response due) */
-err tickets_sla_init(store *s, ticket *t, int64_t now, int tz);
+err tickets_sla_init(tickets_ctx *tc, store *s, ticket *t, int64_t now);
 /* after a field change that may pick another policy */
-err tickets_retarget_ticket(store *s, ticket *t, int tz);
+err tickets_retarget_ticket(tickets_ctx *tc, store *s, ticket *t);
 #endif
