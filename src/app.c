@@ -269,9 +269,16 @@ err app_start(const app_config *c, app **out, problem *p)
         store_close(w);
         return rc;
     }
+    int64_t start = c->clock_start_ms;
+    if (c->manual_clock && !start) {
+        /* a manual clock resumes where the history ends: time never runs backwards */
+        int64_t last = 0;
+        store_scalar(w, "SELECT MAX(time) FROM events", NULL, 0, 0, &last);
+        start = last > time_real_ms() ? last : time_real_ms();
+    }
     app *a = xcalloc(1, sizeof *a);
     a->cfg = *c;
-    a->clk = clock_create(c->manual_clock, c->clock_start_ms);
+    a->clk = clock_create(c->manual_clock, start);
     a->readers = store_pool_create(c->db);
     a->eng = engine_create(w, a->clk);
     tickets_config tcfg = {.repeat_days = c->repeat_days, .tz = c->tz_offset_min};
