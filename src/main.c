@@ -2,6 +2,7 @@
  * main.c — the one binary: shouye init | serve | demo | routes | version.
  */
 #include "app.h"
+#include "store/store.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ static void usage(FILE *f)
                "  shouye serve [--db PATH|URL] [--listen HOST:PORT] [--clock=real|manual]\n"
                "               [--config FILE]\n"
                "  shouye demo  [--db PATH|URL] [--tickets N]     demo groups, people, policies\n"
+               "  shouye backup  --db PATH|URL --out FILE        consistent copy of the store\n"
+               "  shouye restore --db PATH|URL --from FILE       put a backup back (server stopped)\n"
                "  shouye routes                                  list every HTTP route\n"
                "  shouye version\n",
             SHOUYE_VERSION);
@@ -35,6 +38,8 @@ static void on_signal(int sig)
 }
 
 /* --key value / --key=value → config; returns 0 or exits with a message */
+static const char *file_arg; /* --out / --from of backup and restore */
+
 static int parse_flags(int argc, char **argv, app_config *cfg, int64_t *tickets)
 {
     problem p = {0};
@@ -78,6 +83,10 @@ static int parse_flags(int argc, char **argv, app_config *cfg, int64_t *tickets)
         }
         if (strcmp(key, "config") == 0)
             continue;
+        if (strcmp(key, "out") == 0 || strcmp(key, "from") == 0) {
+            file_arg = val;
+            continue;
+        }
         if (strcmp(key, "tickets") == 0) {
             if (!tickets || parse_i64(val, 0, 100000000, tickets)) {
                 fprintf(stderr, "shouye: --tickets must be 0 … 100000000\n");
@@ -141,6 +150,22 @@ int main(int argc, char **argv)
         printf("demo data written to %s (users agent1, agent2, specialist1, specialist2, "
                "engineer1, supervisor1, qa1, integration1; password shouye-demo)\n",
                cfg.db);
+        return 0;
+    }
+    if (strcmp(sub, "backup") == 0 || strcmp(sub, "restore") == 0) {
+        int rc = parse_flags(argc, argv, &cfg, NULL);
+        if (rc)
+            return rc;
+        bool backup = strcmp(sub, "backup") == 0;
+        if (!file_arg) {
+            fprintf(stderr, "shouye %s: %s FILE is required\n", sub, backup ? "--out" : "--from");
+            return 2;
+        }
+        if (backup ? store_backup(cfg.db, file_arg, &p) : store_restore(cfg.db, file_arg, &p)) {
+            fprintf(stderr, "shouye %s: %s\n", sub, p.message);
+            return 1;
+        }
+        printf("%s: %s %s %s\n", sub, cfg.db, backup ? "->" : "<-", file_arg);
         return 0;
     }
     if (strcmp(sub, "serve") == 0) {

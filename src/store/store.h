@@ -78,6 +78,14 @@ void store_res_free(store_res *r);
 err store_scalar(store *s, const char *sql, const store_val *args, int nargs, int64_t dflt,
                  int64_t *out);
 
+/*
+ * Copy the whole store into `path` (SQLite: an online, consistent copy through the backup
+ * API while others keep reading and writing; PostgreSQL: pg_dump in its custom format).
+ * store_restore does the reverse into the store at `url`; no server may be running on it.
+ */
+err store_backup(const char *url, const char *path, problem *p);
+err store_restore(const char *url, const char *path, problem *p);
+
 /* Create or migrate the schema to the newest version. */
 err store_migrate(store *s, problem *p);
 int store_schema_version(store *s);
