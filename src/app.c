@@ -310,8 +310,9 @@ void app_stop(app *a)
     if (!a)
         return;
     /* order: stop accepting, drain the engine (every waiting request is answered), close */
-    http_stop(a->http);
+    http_quiesce(a->http);
     engine_stop(a->eng);
+    http_stop(a->http);
     http_destroy(a->http);
     engine_destroy(a->eng);
     tickets_destroy(a->tickets);
@@ -319,6 +320,7 @@ void app_stop(app *a)
     store_pool_destroy(a->readers);
     clock_destroy(a->clk);
     free(a);
+    LOGI("app", "msg=\"stopped\"");
 }
 
 static void print_route(void *ctx, const route *rt)

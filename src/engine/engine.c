@@ -318,7 +318,9 @@ static err run_timer(engine *e, void *arg)
 err engine_fire_due(engine *e)
 {
     int64_t now = engine_now(e);
-    while (e->nheap > 0 && e->heap[0].at <= now) {
+    /* bounded: a handler that re-arms a timer at `now` cannot spin this loop forever */
+    int budget = e->nheap + 1024;
+    while (e->nheap > 0 && e->heap[0].at <= now && budget-- > 0) {
         timer_ent t = heap_pop(e);
         if (t.kind < 0 || t.kind >= ENGINE_MAX_TIMER_KINDS || !e->timer_fns[t.kind])
             continue;

@@ -52,6 +52,8 @@ http_server *http_create(const http_config *cfg, engine *eng, store_pool *reader
 void http_add_routes(http_server *s, const route *table, void *ctx);
 void http_set_auth(http_server *s, http_auth_fn fn, void *ctx);
 err http_start(http_server *s, problem *p);
+/* Stop accepting connections; requests in flight go on. */
+void http_quiesce(http_server *s);
 void http_stop(http_server *s);
 void http_destroy(http_server *s);
 /* health, readiness, metrics, events and the live stream */

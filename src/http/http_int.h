@@ -14,6 +14,7 @@ struct http_server {
     engine *eng;
     store_pool *readers;
     struct MHD_Daemon *daemon;
+    bool quiesced;
     const route *sets[16];
     void *set_ctx[16];
     int nsets;

@@ -394,9 +394,18 @@ static void dispatch(req *r)
         }
     }
     if (!found) {
-        if (path_known)
+        if (path_known) {
+            char allow[64] = "";
+            for (int i = 0; i < s->nsets; i++)
+                for (const route *rt = s->sets[i]; rt->method; rt++)
+                    if (match(NULL, rt->path, r->path) && !strstr(allow, rt->method) &&
+                        strlen(allow) + strlen(rt->method) + 3 < sizeof allow)
+                        snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+                                 allow[0] ? ", " : "", rt->method);
+            req_add_header(r, "Allow", allow);
             req_fail(r, 405, "methodNotAllowed", "", "%s is not allowed on %s", r->method,
                      r->path);
+        }
         else
             req_fail(r, 404, "notFound", "", "no such resource: %s", r->path);
         return;
@@ -653,12 +662,20 @@ err http_start(http_server *s, problem *p)
     return ERR_OK;
 }
 
+void http_quiesce(http_server *s)
+{
+    if (s->daemon && !s->quiesced) {
+        MHD_quiesce_daemon(s->daemon);
+        s->quiesced = true;
+    }
+}
+
 void http_stop(http_server *s)
 {
     if (!s->daemon)
         return;
+    http_quiesce(s);
     sse_hub_close(s->hub); /* resumes every waiting stream so it can end */
-    MHD_quiesce_daemon(s->daemon);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
 }

@@ -2,10 +2,14 @@
  * migrations.c — the schema, versioned. Each migration is portable SQL (BIGINT, INTEGER,
  * TEXT only; times are integer milliseconds UTC; JSON documents are TEXT). A migration runs
  * in one transaction with its version row, so a store is never half-migrated.
+ * One dialect word: @ID_PK, a 64-bit integer key — in SQLite `INTEGER PRIMARY KEY`, the
+ * rowid itself (no second index, and every index entry carries it, so "ORDER BY id" over
+ * an index needs no table rows); in PostgreSQL `BIGINT PRIMARY KEY`.
  * Never edit a released migration: add the next one.
  */
 #include "store/store_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const migrations[] = {
@@ -14,7 +18,7 @@ static const char *const migrations[] = {
     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT,"
     "  escalation_group TEXT, created BIGINT NOT NULL, updated BIGINT NOT NULL);"
     "CREATE TABLE users ("
-    "  id BIGINT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,"
+    "  id @ID_PK, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,"
     "  password_hash TEXT NOT NULL, roles TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,"
     "  created BIGINT NOT NULL, updated BIGINT NOT NULL);"
     "CREATE TABLE user_groups ("
@@ -26,12 +30,12 @@ static const char *const migrations[] = {
     "  created BIGINT NOT NULL, expires BIGINT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
     "  address TEXT);"
     "CREATE TABLE audit ("
-    "  id BIGINT PRIMARY KEY, time BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+    "  id @ID_PK, time BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
     "  entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, before_doc TEXT, after_doc TEXT);"
     "CREATE INDEX audit_entity ON audit(entity_type, entity_id, id);"
     "CREATE INDEX audit_actor ON audit(actor, id);"
     "CREATE TABLE events ("
-    "  seq BIGINT PRIMARY KEY, time BIGINT NOT NULL, type TEXT NOT NULL,"
+    "  seq @ID_PK, time BIGINT NOT NULL, type TEXT NOT NULL,"
     "  entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, actor TEXT, data TEXT);"
     "CREATE TABLE idempotency ("
     "  key TEXT PRIMARY KEY, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
@@ -40,17 +44,17 @@ static const char *const migrations[] = {
     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL,"
     "  created BIGINT NOT NULL, updated BIGINT NOT NULL);"
     "CREATE TABLE sla_policies ("
-    "  id BIGINT PRIMARY KEY, ticket_type TEXT NOT NULL, priority TEXT NOT NULL,"
+    "  id @ID_PK, ticket_type TEXT NOT NULL, priority TEXT NOT NULL,"
     "  customer_level TEXT NOT NULL, response_min INTEGER NOT NULL,"
     "  resolution_min INTEGER NOT NULL, calendar_id TEXT REFERENCES calendars(id),"
     "  created BIGINT NOT NULL, updated BIGINT NOT NULL,"
     "  UNIQUE (ticket_type, priority, customer_level));"
     "CREATE TABLE dispatch_rules ("
-    "  id BIGINT PRIMARY KEY, position INTEGER NOT NULL, ticket_type TEXT, category TEXT,"
+    "  id @ID_PK, position INTEGER NOT NULL, ticket_type TEXT, category TEXT,"
     "  area TEXT, service TEXT, group_id TEXT NOT NULL REFERENCES work_groups(id),"
     "  created BIGINT NOT NULL, updated BIGINT NOT NULL);"
     "CREATE TABLE tickets ("
-    "  id BIGINT PRIMARY KEY, name TEXT, description TEXT NOT NULL, ticket_type TEXT NOT NULL,"
+    "  id @ID_PK, name TEXT, description TEXT NOT NULL, ticket_type TEXT NOT NULL,"
     "  severity TEXT NOT NULL, priority TEXT NOT NULL, stage TEXT NOT NULL, step TEXT,"
     "  pending_from TEXT, status TEXT NOT NULL, status_change_date BIGINT NOT NULL,"
     "  status_change_reason TEXT, created BIGINT NOT NULL, updated BIGINT NOT NULL,"
@@ -64,25 +68,44 @@ static const char *const migrations[] = {
     "  resolution_due BIGINT, warned INTEGER NOT NULL DEFAULT 0,"
     "  breached INTEGER NOT NULL DEFAULT 0, response_target_ms BIGINT, response_due BIGINT,"
     "  responded BIGINT, response_breached INTEGER NOT NULL DEFAULT 0);"
+    /* list filters: each common combination is an index prefix, and the columns a count
+       needs are in the index, so X-Total-Count reads no table rows */
     "CREATE INDEX tickets_status ON tickets(status, id);"
-    "CREATE INDEX tickets_type ON tickets(ticket_type, id);"
+    "CREATE INDEX tickets_type_area ON tickets(ticket_type, area, created);"
+    "CREATE INDEX tickets_area ON tickets(area, created);"
     "CREATE INDEX tickets_category ON tickets(category, id);"
-    "CREATE INDEX tickets_area ON tickets(area, id);"
-    "CREATE INDEX tickets_service ON tickets(service, id);"
-    "CREATE INDEX tickets_group_due ON tickets(assigned_group, resolution_due);"
+    "CREATE INDEX tickets_service ON tickets(service, status, id);"
+    "CREATE INDEX tickets_group_status ON tickets(assigned_group, status, resolution_due);"
     "CREATE INDEX tickets_customer ON tickets(customer_id, category, created);"
     "CREATE INDEX tickets_created ON tickets(created);"
+    "CREATE INDEX tickets_escalated ON tickets(escalated, service, created);"
     "CREATE TABLE ticket_notes ("
-    "  id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL REFERENCES tickets(id),"
+    "  id @ID_PK, ticket_id BIGINT NOT NULL REFERENCES tickets(id),"
     "  time BIGINT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,"
     "  visibility TEXT NOT NULL);"
     "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id, id);"
     "CREATE TABLE ticket_moves ("
-    "  id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL REFERENCES tickets(id),"
+    "  id @ID_PK, ticket_id BIGINT NOT NULL REFERENCES tickets(id),"
     "  time BIGINT NOT NULL, actor TEXT NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,"
     "  status TEXT NOT NULL, reason TEXT);"
     "CREATE INDEX ticket_moves_ticket ON ticket_moves(ticket_id, id);",
 };
+
+static char *dialect(store *s, const char *sql)
+{
+    const char *word = "@ID_PK";
+    const char *with = store_is_pg(s) ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY";
+    buf b;
+    buf_init(&b, 0);
+    const char *p = sql, *hit;
+    while ((hit = strstr(p, word))) {
+        buf_add(&b, p, (size_t)(hit - p));
+        buf_adds(&b, with);
+        p = hit + strlen(word);
+    }
+    buf_adds(&b, p);
+    return buf_steal(&b);
+}
 
 int store_schema_version(store *s)
 {
@@ -102,9 +125,11 @@ err store_migrate(store *s, problem *p)
     int have = store_schema_version(s);
     int want = (int)ARRAY_LEN(migrations);
     for (int v = have + 1; v <= want; v++) {
+        char *sql = dialect(s, migrations[v - 1]);
         rc = store_begin(s);
         if (!rc)
-            rc = store_script(s, migrations[v - 1]);
+            rc = store_script(s, sql);
+        free(sql);
         if (!rc)
             rc = store_exec(s, "INSERT INTO schema_version(version, applied) VALUES (?, ?)",
                             (store_val[]){SV_I(v), SV_I(time_real_ms())}, 2);

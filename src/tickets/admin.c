@@ -602,6 +602,10 @@ static void rules_write(req *r, const json_field *fields, err (*apply)(engine *,
         req_problem(r, &p);
         return;
     }
+    if (jstr(b, "area") && !area_code_ok(jstr(b, "area"))) {
+        req_fail(r, 400, "invalidField", "area", "area: must be an area code like GD.SZ");
+        return;
+    }
     json_t *pos = json_object_get(b, "position");
     if (pos && (json_integer_value(pos) < 0 || json_integer_value(pos) > 1000000)) {
         req_fail(r, 400, "invalidField", "position", "position: must be 0 … 1000000");

@@ -15,6 +15,24 @@ bool area_under(const char *area, const char *prefix)
     return strncmp(area, prefix, n) == 0 && (area[n] == 0 || area[n] == '.');
 }
 
+bool area_code_ok(const char *s)
+{
+    size_t seg = 0, n = 0;
+    for (; *s; s++, n++) {
+        if (*s == '.') {
+            if (seg == 0)
+                return false;
+            seg = 0;
+        } else if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+                   (*s >= '0' && *s <= '9') || *s == '_') {
+            seg++;
+        } else {
+            return false;
+        }
+    }
+    return seg > 0 && n <= 64;
+}
+
 static bool attr_ok(const char *rule, const char *value)
 {
     return !rule || !*rule || (value && strcmp(rule, value) == 0);

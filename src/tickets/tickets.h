@@ -88,6 +88,8 @@ typedef struct ticket_keys {
     const char *ticket_type, *category, *area, *service;
 } ticket_keys;
 
+/* Is this a well-formed area code: [A-Za-z0-9_]+ segments joined by '.', ≤ 64 bytes? */
+bool area_code_ok(const char *s);
 /* Is `area` equal to or under `prefix` (dot-separated codes: GD.SZ under GD)? */
 bool area_under(const char *area, const char *prefix);
 /* Index of the first matching rule (rules sorted by position, id), or -1. */
