@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install what shouye needs from Debian's packages (and npm, once there is a web/ app).
+# Idempotent: asks apt only for packages that are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
+  libcurl4-openssl-dev postgresql postgresql-contrib wrk sqlite3 curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+# node may come from elsewhere (it bundles npm); only ask Debian when there is none
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -f web/package.json ] && [ ! -d web/node_modules ]; then
+  echo "deps: npm ci in web/" >&2
+  (cd web && npm ci --no-audit --no-fund)
+fi
