@@ -475,6 +475,8 @@ static err apply_patch(engine *e, cmd *c)
     json_t *before = ticket_render(s, &t, tz, false);
     json_t *changed = json_array();
     bool repolicy = false;
+    char *owned_group = NULL; /* a group chosen by the rules */
+    char *from_copy = NULL;   /* the stage moved from */
 
     /* 1. plain fields */
     for (size_t i = 0; i < ARRAY_LEN(patchable); i++) {
@@ -528,9 +530,7 @@ static err apply_patch(engine *e, cmd *c)
         }
         target = "inProgress";
     }
-    char *owned_group = NULL;
     const char *from = NULL;
-    char *from_copy = NULL;
     if (target) {
         rc = lifecycle_check(t.stage, target, t.pending_from, c->roles, &c->prob);
         if (rc)
@@ -553,10 +553,8 @@ static err apply_patch(engine *e, cmd *c)
                     rc = problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "assignedGroup",
                                      "assignedGroup: no group '%s'", group);
             }
-            if (rc) {
-                free(owned_group);
+            if (rc)
                 goto out;
-            }
             tset(&t.assigned_group, group);
             if (!asg)
                 tset(&t.assignee, NULL);
@@ -616,14 +614,14 @@ static err apply_patch(engine *e, cmd *c)
                          json_pack("{s:s, s:b}", "group", t.assigned_group, "byRule",
                                    owned_group != NULL));
     json_decref(after);
-    free(owned_group);
-    free(from_copy);
     if (!rc) {
         tickets_schedule(e, &t);
         set_out(c, s, &t, tz);
         c->status = 200;
     }
 out:
+    free(owned_group);
+    free(from_copy);
     json_decref(before);
     json_decref(changed);
     ticket_free(&t);
