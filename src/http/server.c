@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -196,7 +197,10 @@ void req_problem(req *r, const problem *p)
     if (p->field[0])
         json_object_set_new(o, "field", json_string(p->field));
     json_object_set_new(o, "@type", json_string("Error"));
-    if (status == 429)
+    bool has_retry = false;
+    for (int i = 0; i < r->nhdrs; i++)
+        has_retry |= strcasecmp(r->hdrs[i][0], "Retry-After") == 0;
+    if (status == 429 && !has_retry)
         req_add_header(r, "Retry-After", "60");
     if (status == 401)
         req_add_header(r, "WWW-Authenticate", "Bearer");
