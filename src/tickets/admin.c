@@ -329,12 +329,11 @@ static json_t *calendar_load(store *s, const char *id)
     if (store_rows(r) == 1) {
         json_t *doc = json_load(store_text(r, 0, 2));
         char *href = xasprintf("/api/v1/calendars/%s", store_text(r, 0, 0));
-        o = json_pack("{s:s, s:s, s:s, s:O, s:O}", "id", store_text(r, 0, 0), "href", href,
+        json_t *hours = json_object_get(doc, "hours"), *hol = json_object_get(doc, "holidays");
+        o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", store_text(r, 0, 0), "href", href,
                       "name", store_text(r, 0, 1), "hours",
-                      json_object_get(doc, "hours") ? json_object_get(doc, "hours") : json_array(),
-                      "holidays",
-                      json_object_get(doc, "holidays") ? json_object_get(doc, "holidays")
-                                                       : json_array());
+                      hours ? json_incref(hours) : json_array(), "holidays",
+                      hol ? json_incref(hol) : json_array());
         free(href);
         json_decref(doc);
     }
@@ -345,9 +344,9 @@ static json_t *calendar_load(store *s, const char *id)
 static char *calendar_doc(const json_t *in)
 {
     json_t *doc = json_object();
+    json_t *hol = json_object_get(in, "holidays");
     json_object_set(doc, "hours", json_object_get(in, "hours"));
-    json_object_set(doc, "holidays",
-                    json_object_get(in, "holidays") ? json_object_get(in, "holidays") : json_array());
+    json_object_set_new(doc, "holidays", hol ? json_incref(hol) : json_array());
     char *s = json_dump(doc);
     json_decref(doc);
     return s;
@@ -419,14 +418,13 @@ static void calendars_write(req *r, bool create)
     }
     sla_calendar cal;
     if ((create || json_object_get(b, "hours") || json_object_get(b, "holidays"))) {
-        json_t *probe = json_pack("{s:O, s:O}", "hours",
-                                  json_object_get(b, "hours") ? json_object_get(b, "hours")
-                                                              : json_pack("[{s:i,s:s,s:s}]",
-                                                                          "weekday", 1, "from",
-                                                                          "09:00", "to", "18:00"),
-                                  "holidays",
-                                  json_object_get(b, "holidays") ? json_object_get(b, "holidays")
-                                                                 : json_array());
+        /* check what is given; a PATCH without hours is checked with a stand-in window */
+        json_t *hours = json_object_get(b, "hours"), *hol = json_object_get(b, "holidays");
+        json_t *probe = json_pack("{s:o, s:o}", "hours",
+                                  hours ? json_incref(hours)
+                                        : json_pack("[{s:i,s:s,s:s}]", "weekday", 1, "from",
+                                                    "09:00", "to", "18:00"),
+                                  "holidays", hol ? json_incref(hol) : json_array());
         err rc = sla_calendar_parse(probe, req_tz(r), &cal, &p);
         json_decref(probe);
         if (rc) {

@@ -51,10 +51,22 @@ export async function startServer({ manualClock = true, extraArgs = [] } = {}) {
   if (!up) { proc.kill('SIGKILL'); throw new Error(`server did not start:\n${log}`); }
   const srv = {
     base, proc, db: db.url, log: () => log,
+    /* restart on the same store and port (after a kill, say) */
+    async restart() {
+      const p = spawn(BIN, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      p.stderr.on('data', (d) => { log += d; });
+      srv.proc = p;
+      for (let i = 0; i < 200; i++) {
+        try { if ((await fetch(`${base}/healthz`)).ok) return; } catch {}
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`server did not restart:\n${log}`);
+    },
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        await new Promise((r) => { const t = setTimeout(() => { proc.kill('SIGKILL'); r(); }, 10000); proc.on('exit', () => { clearTimeout(t); r(); }); });
+      const p = srv.proc; // a test may have restarted the server
+      if (p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGTERM');
+        await new Promise((r) => { const t = setTimeout(() => { p.kill('SIGKILL'); r(); }, 10000); p.on('exit', () => { clearTimeout(t); r(); }); });
       }
       db.drop();
       rmSync(dir, { recursive: true, force: true });
