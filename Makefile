@@ -37,10 +37,12 @@ bench: release
 	@bench/run.sh
 
 fuzz: deps
-	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-	@ninja -C build-fuzz fuzz_request
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
+	@ninja -C build-fuzz tests/fuzz/fuzz_request
 	@mkdir -p tests/fuzz/corpus
-	@./build-fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 tests/fuzz/corpus tests/fuzz/seeds
+	@./build-fuzz/tests/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		-print_final_stats=1 tests/fuzz/corpus tests/fuzz/seeds
 
 format:
 	@clang-format -i src/*.c src/*.h src/*/*.c src/*/*.h tests/unit/*.c

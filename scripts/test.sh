@@ -21,8 +21,12 @@ count() { # name, passed, failed
 run_meson() { # suite-args...
   local log; log=$(mktemp)
   meson test -C build --print-errorlogs "$@" 2>&1 | tee "$log" >&2
-  local ok fail
-  ok=$(grep -E '^Ok:' "$log" | awk '{print $2}'); fail=$(grep -E '^(Fail|Timeout):' "$log" | awk '{s+=$2} END {print s+0}')
+  local ok fail exe_fail
+  exe_fail=$(grep -E '^(Fail|Timeout):' "$log" | awk '{s+=$2} END {print s+0}')
+  # count cmocka's own test cases, not just the executables
+  ok=$(grep -E '^\[  PASSED  \] [0-9]+ test' build/meson-logs/testlog.txt | awk '{s+=$4} END {print s+0}')
+  fail=$(grep -E '^\[  FAILED  \] [0-9]+ test' build/meson-logs/testlog.txt | awk '{s+=$4} END {print s+0}')
+  if [ "$exe_fail" -gt 0 ] && [ "$fail" -eq 0 ]; then fail=$exe_fail; fi
   rm -f "$log"
   echo "${ok:-0} ${fail:-0}"
 }
