@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# shouye benchmarks: JSON lines on stdout (progress on stderr), also bench/out/latest.jsonl.
+# Every figure sits next to GET /healthz measured in the same run on the same server.
+#   BENCH_SECONDS (default 10)  BENCH_CONNECTIONS (64)  BENCH_LIST_TICKETS (1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${SHOUYE_BIN:-$PWD/build-release/shouye}
+SECS=${BENCH_SECONDS:-10}
+CONN=${BENCH_CONNECTIONS:-64}
+LIST_N=${BENCH_LIST_TICKETS:-1000000}
+mkdir -p bench/out
+OUT=bench/out/latest.jsonl
+: > "$OUT"
+tmp=$(mktemp -d /tmp/shouye-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+emit() { echo "$1" | tee -a "$OUT"; }
+note() { echo "bench: $*" >&2; }
+freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+serve() { # db port → pid
+  "$BIN" serve --db "$1" --listen "127.0.0.1:$2" >"$tmp/serve-$2.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/healthz" >/dev/null && break; sleep 0.1; done
+  echo "$pid"
+}
+login() { # port
+  curl -sf -X POST "http://127.0.0.1:$1/api/v1/login" -H 'Content-Type: application/json' \
+    -d '{"username":"agent1","password":"shouye-demo"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])'
+}
+wrkjson() { # url mode seconds → the WRKJSON object
+  BENCH_MODE=$2 wrk -t2 -c"$CONN" -d"$3"s --latency -s bench/wrk.lua "$1" 2>/dev/null | sed -n 's/^WRKJSON //p'
+}
+healthz() { wrkjson "http://127.0.0.1:$1/healthz" get "$2" | python3 -c 'import json,sys;print(json.load(sys.stdin)["rps"])'; }
+rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+field() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+started=$(date +%s)
+note "write path on a fresh SQLite store (${CONN} connections, ${SECS}s per figure)"
+SHOUYE_ADMIN_PASSWORD=bench-admin "$BIN" init --db "$tmp/w.db" >/dev/null
+"$BIN" demo --db "$tmp/w.db" >/dev/null
+port=$(freeport)
+pid=$(serve "$tmp/w.db" "$port")
+export BENCH_TOKEN; BENCH_TOKEN=$(login "$port")
+base="http://127.0.0.1:$port"
+
+# the reference: a trivial GET on the same server, same connections, same run
+h=$(healthz "$port" "$SECS")
+emit "{\"bench\":\"healthz\",\"rps\":$h,\"connections\":$CONN,\"threads\":2}"
+
+for mode in create get patch; do
+  if [ "$mode" != create ]; then
+    export BENCH_MAXID; BENCH_MAXID=$(sqlite3 "$tmp/w.db" 'SELECT MAX(id) FROM tickets')
+  fi
+  r=$(wrkjson "$base/tmf-api/troubleTicket/v4/troubleTicket" "$mode" "$SECS")
+  emit "$(python3 - "$r" "$h" "$mode" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); h = float(sys.argv[2]); mode = sys.argv[3]
+name = {"create": "create_durable", "get": "get_by_id", "patch": "patch_move"}[mode]
+out = {"bench": name, "rps": r["rps"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+       "max_ms": r["max_ms"], "errors": r["non2xx"] + r["socket_errors"],
+       "healthz_rps": h, "ratio": round(r["rps"] / h, 4), "connections": 64, "backend": "sqlite"}
+print(json.dumps(out))
+PY
+)"
+done
+emit "$(curl -s "$base/metrics" | python3 -c '
+import json, sys
+m = {l.split()[0]: float(l.split()[1]) for l in sys.stdin if l.startswith("shouye_engine_")}
+print(json.dumps({"bench": "engine", "batches": int(m["shouye_engine_batches_total"]),
+  "commands": int(m["shouye_engine_commands_total"]), "max_batch": int(m["shouye_engine_max_batch"]),
+  "mean_batch": round(m["shouye_engine_commands_total"] / max(1, m["shouye_engine_batches_total"]), 1)}))')"
+write_rss=$(rss_mb "$pid")
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+note "filtered lists over $LIST_N work orders"
+SHOUYE_ADMIN_PASSWORD=bench-admin "$BIN" init --db "$tmp/l.db" >/dev/null
+t0=$(date +%s.%N)
+"$BIN" demo --db "$tmp/l.db" --tickets "$LIST_N" >/dev/null
+t1=$(date +%s.%N)
+size=$(stat -c %s "$tmp/l.db")
+emit "{\"bench\":\"demo_load\",\"tickets\":$LIST_N,\"seconds\":$(python3 -c "print(round($t1-$t0,2))"),\"store_mb\":$(python3 -c "print(round($size/1048576,1))")}"
+port=$(freeport)
+pid=$(serve "$tmp/l.db" "$port")
+tok=$(login "$port")
+h=$(healthz "$port" 3)
+since=$(python3 -c 'import datetime;print((datetime.datetime.utcnow()-datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+node bench/list.mjs "http://127.0.0.1:$port" "$tok" 50 \
+  "status=inProgress&assignedGroup=broadband&limit=20" \
+  "ticketType=complaint&area=GD.SZ&createdAfter=$since&limit=20" \
+  "ticketType=complaint&area=GD.SZ&limit=20" \
+  "status=closed&limit=20" \
+  "escalated=true&service=mobile&limit=20" > "$tmp/list.jsonl"
+worst=0
+while read -r line; do
+  emit "$(python3 - "$line" "$h" "$LIST_N" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); r.update({"bench": "list_filtered", "tickets": int(sys.argv[3]), "healthz_rps": float(sys.argv[2])})
+print(json.dumps(r))
+PY
+)"
+done < "$tmp/list.jsonl"
+list_rss=$(rss_mb "$pid")
+kill "$pid"; wait "$pid" 2>/dev/null || true
+emit "{\"bench\":\"peak_rss\",\"write_server_mb\":$write_rss,\"list_server_mb\":$list_rss}"
+
+python3 - "$OUT" "$(( $(date +%s) - started ))" <<'PY' | tee -a "$OUT"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {r["bench"]: r for r in rows}
+c = by["create_durable"]
+lists = [r for r in rows if r["bench"] == "list_filtered"]
+worst_p50 = max(r["p50_ms"] for r in lists)
+first = lists[0]
+print(json.dumps({"bench": "summary", "seconds": int(sys.argv[2]),
+  "create_rps": c["rps"], "create_p99_ms": c["p99_ms"], "create_over_healthz": c["ratio"],
+  "list_first_filter_p50_ms": first["p50_ms"], "list_worst_p50_ms": worst_p50,
+  "goals": {"create_rps_ge_20000": c["rps"] >= 20000, "ratio_ge_0_3": c["ratio"] >= 0.3,
+            "create_p99_le_20ms": c["p99_ms"] <= 20, "list_le_50ms": worst_p50 <= 50,
+            "no_errors": all(r.get("errors", 0) == 0 for r in rows)}}))
+PY
