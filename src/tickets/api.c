@@ -492,6 +492,17 @@ static err apply_patch(engine *e, cmd *c)
         repolicy |= patchable[i].policy;
     }
     json_t *asg = json_object_get(in, "assignee");
+    if (asg && json_is_string(asg)) {
+        /* work goes to people who exist and may sign in */
+        int64_t n = 0;
+        rc = store_scalar(s, "SELECT COUNT(*) FROM users WHERE username = ? AND active = 1",
+                          (store_val[]){SV_S(json_string_value(asg))}, 1, 0, &n);
+        if (!rc && !n)
+            rc = problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "assignee",
+                             "assignee: no active user '%s'", json_string_value(asg));
+        if (rc)
+            goto out;
+    }
     if (asg && !str_eq(t.assignee, json_string_value(asg))) {
         tset(&t.assignee, json_string_value(asg));
         json_array_append_new(changed, json_string("assignee"));

@@ -168,6 +168,19 @@ describe('the closed loop', () => {
     assert.equal(r.json.field, 'assignedGroup');
   });
 
+  test('a work order is assigned only to a user who exists', async () => {
+    const t = (await create()).json;
+    let r = await move(t.id, sup, { assignee: 'engineer1' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.assignee, 'engineer1');
+    r = await move(t.id, sup, { assignee: 'ghost' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'assignee');
+    r = await move(t.id, sup, { assignee: null });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.assignee, undefined);
+  });
+
   test('pending returns only to the stage it paused', async () => {
     const t = (await create()).json;
     await move(t.id, agent, { stage: 'dispatched' });
