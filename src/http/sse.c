@@ -116,14 +116,16 @@ void http_publish_event(void *server, const event_rec *ev)
     ring_clear(&old);
 }
 
-/* fill c->pending with events after c->last; called with the hub lock held */
+/* fill c->pending with events after c->last; called with the hub lock held (it may be
+ * released and taken again while reading the store) */
 static void collect(sse_client *c)
 {
     sse_hub *h = c->hub;
     if (c->last >= h->newest)
         return;
-    int64_t oldest = h->newest - RING + 1;
-    if (c->last + 1 >= oldest && c->last + 1 > 0) {
+    /* the ring holds what was published since start, newest RING at most */
+    ring_ent *next = &h->ring[(c->last + 1) % RING];
+    if (next->type && next->seq == c->last + 1) {
         for (int64_t s = c->last + 1; s <= h->newest && c->pending.len < 256 * 1024; s++) {
             ring_ent *e = &h->ring[s % RING];
             if (e->seq != s || !e->type)
@@ -136,15 +138,20 @@ static void collect(sse_client *c)
         }
         return;
     }
-    /* fell behind the ring: read from the store (no lock needed for the reader itself) */
+    /*
+     * Fell behind the ring: read from the store. The hub lock is let go meanwhile, or the
+     * engine (which publishes under it) would wait for this stream's query.
+     */
+    pthread_mutex_unlock(&h->lock);
     store *st = store_pool_get(h->srv->readers);
-    if (!st)
-        return;
     store_res *r = NULL;
-    if (store_query(st,
-                    "SELECT seq, time, type, entity_type, entity_id, actor, data FROM events"
-                    " WHERE seq > ? ORDER BY seq LIMIT 500",
-                    (store_val[]){SV_I(c->last)}, 1, &r))
+    err rc = st ? store_query(st,
+                              "SELECT seq, time, type, entity_type, entity_id, actor, data"
+                              " FROM events WHERE seq > ? ORDER BY seq LIMIT 500",
+                              (store_val[]){SV_I(c->last)}, 1, &r)
+                : ERR_BUSY;
+    pthread_mutex_lock(&h->lock);
+    if (rc)
         return;
     for (int i = 0; i < store_rows(r); i++) {
         event_rec ev = {store_int(r, i, 0), store_int(r, i, 1), store_text(r, i, 2),

@@ -85,6 +85,19 @@ describe('the live stream', () => {
     assert.deepEqual(records(text).map((x) => x.id), all.slice(-2).map((e) => e.seq));
   });
 
+  test('after a restart, a stream resumed from an old id replays from the store', async () => {
+    const before = await srv.events(agent);
+    srv.proc.kill('SIGKILL');
+    await new Promise((r) => srv.proc.on('exit', r));
+    await srv.restart();
+    const tok = await srv.login('agent1');
+    const ac = new AbortController();
+    const r = await fetch(`${srv.base}/api/v1/stream?after=1&access_token=${tok}`, { signal: ac.signal });
+    const text = await readUntil(r.body.getReader(), (x) => records(x).length >= before.length - 1);
+    ac.abort();
+    assert.deepEqual(records(text).map((x) => x.id), before.slice(1).map((e) => e.seq));
+  });
+
   test('the stream needs a token', async () => {
     assert.equal((await fetch(`${srv.base}/api/v1/stream`)).status, 401);
   });
