@@ -475,6 +475,8 @@ static err apply_patch(engine *e, cmd *c)
     json_t *before = ticket_render(s, &t, tz, false);
     json_t *changed = json_array();
     bool repolicy = false;
+    ticket orig;
+    ticket_copy(&t, &orig);
     char *owned_group = NULL; /* a group chosen by the rules */
     char *from_copy = NULL;   /* the stage moved from */
 
@@ -578,7 +580,7 @@ static err apply_patch(engine *e, cmd *c)
             tset(&t.assignee, c->actor);
         if (strcmp(target, "inProgress") == 0)
             tset(&t.step, step ? step : (t.step ? t.step : "verify"));
-        else
+        else if (strcmp(target, "pending") != 0) /* a pause keeps the step to come back to */
             tset(&t.step, NULL);
         bool was_resolved = lifecycle_sla_mode(t.stage) == SLA_STOPS;
         tset(&t.stage, target);
@@ -602,7 +604,7 @@ static err apply_patch(engine *e, cmd *c)
     if (!rc && repolicy)
         rc = tickets_retarget_ticket(tc, s, &t);
     if (!rc)
-        rc = ticket_update(s, &t);
+        rc = ticket_update_changed(s, &orig, &t);
     if (!rc && json_object_get(in, "note"))
         rc = add_notes(e, c, t.id, json_object_get(in, "note"), now);
     char ids[24];
@@ -633,6 +635,7 @@ static err apply_patch(engine *e, cmd *c)
 out:
     free(owned_group);
     free(from_copy);
+    ticket_free(&orig);
     json_decref(before);
     json_decref(changed);
     ticket_free(&t);

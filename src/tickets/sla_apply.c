@@ -229,14 +229,16 @@ err tickets_retarget_policy(engine *e, int64_t policy, int tz)
         return rc;
     int64_t now = engine_now(e);
     for (int i = 0; i < store_rows(r) && !rc; i++) {
-        ticket t;
+        ticket t, orig;
         ticket_from_row(r, i, &t);
+        ticket_copy(&t, &orig);
         t.updated = now;
         rc = retarget(engine_ctx(e, ENGINE_CTX_TICKETS), s, &t);
         if (!rc)
-            rc = ticket_update(s, &t);
+            rc = ticket_update_changed(s, &orig, &t);
         if (!rc)
             tickets_schedule(e, &t);
+        ticket_free(&orig);
         ticket_free(&t);
     }
     store_res_free(r);
@@ -261,6 +263,8 @@ static err on_sla_timer(engine *e, int64_t id, int64_t at)
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     bool changed = false;
+    ticket orig;
+    ticket_copy(&t, &orig);
     if (t.response_due && !t.responded && !t.response_breached && now >= t.response_due) {
         t.response_breached = 1;
         changed = true;
@@ -319,10 +323,11 @@ static err on_sla_timer(engine *e, int64_t id, int64_t at)
     }
     if (!rc && changed) {
         t.updated = now;
-        rc = ticket_update(s, &t);
+        rc = ticket_update_changed(s, &orig, &t);
     }
     if (!rc)
         tickets_schedule(e, &t);
+    ticket_free(&orig);
     ticket_free(&t);
     return rc;
 }

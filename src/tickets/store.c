@@ -178,6 +178,45 @@ err ticket_insert(store *s, const ticket *t)
     return store_exec(s, insert_sql, v, NCOLS);
 }
 
+void ticket_copy(const ticket *from, ticket *to)
+{
+    memcpy(to, from, sizeof *to);
+    for (int i = 0; i < NCOLS; i++)
+        if (cols[i].kind == C_STR) {
+            char **f = (char **)((char *)to + cols[i].off);
+            if (*f)
+                *f = xstrdup(*f);
+        }
+}
+
+/*
+ * Write only the columns that differ from `old`: SQLite rewrites an index only when one of
+ * its columns is in the SET list, so a move touches two or three indexes instead of all.
+ */
+err ticket_update_changed(store *s, const ticket *old, const ticket *t)
+{
+    char sql[2048];
+    store_val v[NCOLS + 1];
+    store_val all[NCOLS];
+    bind_all(t, all);
+    size_t o = (size_t)snprintf(sql, sizeof sql, "UPDATE tickets SET ");
+    int n = 0;
+    for (int i = 1; i < NCOLS; i++) {
+        const void *a = (const char *)old + cols[i].off, *b = (const char *)t + cols[i].off;
+        bool same = cols[i].kind == C_STR ? str_eq(*(char *const *)a, *(char *const *)b)
+                                          : *(const int64_t *)a == *(const int64_t *)b;
+        if (same)
+            continue;
+        o += (size_t)snprintf(sql + o, sizeof sql - o, "%s%s = ?", n ? ", " : "", cols[i].name);
+        v[n++] = all[i];
+    }
+    if (!n)
+        return ERR_OK;
+    snprintf(sql + o, sizeof sql - o, " WHERE id = ?");
+    v[n++] = SV_I(t->id);
+    return store_exec(s, sql, v, n);
+}
+
 err ticket_update(store *s, const ticket *t)
 {
     pthread_once(&sql_once, build_sql);

@@ -49,6 +49,10 @@ void ticket_free(ticket *t);
 err ticket_load(store *s, int64_t id, ticket *out);
 err ticket_insert(store *s, const ticket *t);
 err ticket_update(store *s, const ticket *t);
+/* Write only the columns where `t` differs from `old` (as loaded). */
+err ticket_update_changed(store *s, const ticket *old, const ticket *t);
+/* Deep copy (free with ticket_free). */
+void ticket_copy(const ticket *from, ticket *to);
 /* Rows of `SELECT TICKET_COLS ...` into tickets. */
 void ticket_from_row(const store_res *r, int row, ticket *t);
 extern const char TICKET_COLS[];
