@@ -568,20 +568,11 @@ static err apply_user_create(engine *e, cmd *c)
     json_t *groups = json_object_get(c->in, "groups");
     if (groups && (rc = set_groups(e, c, id, groups)))
         return rc;
-    json_t *u = user_load(s, id, cmd_tz(c));
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
-    rc = engine_audit(e, c->actor, "create", "user", ids, NULL, u);
-    if (!rc)
-        rc = engine_emit(e, "user.created", "user", ids, c->actor, json_incref(u));
-    if (rc) {
-        json_decref(u);
-        return rc;
-    }
     snprintf(c->location, sizeof c->location, "/api/v1/users/%s", ids);
-    c->status = 201;
-    c->out = u;
-    return ERR_OK;
+    return engine_finish_change(e, c, "create", "created", "user", ids, NULL,
+                                user_load(s, id, cmd_tz(c)), 201);
 }
 
 static void users_create(req *r)
@@ -667,19 +658,9 @@ static err apply_user_patch(engine *e, cmd *c)
         json_decref(before);
         return rc;
     }
-    json_t *after = user_load(s, id, cmd_tz(c));
-    rc = engine_audit(e, c->actor, jstr(c->in, "_hash") ? "update+password" : "update", "user",
-                      c->id, before, after);
-    json_decref(before);
-    if (!rc)
-        rc = engine_emit(e, "user.updated", "user", c->id, c->actor, json_incref(after));
-    if (rc) {
-        json_decref(after);
-        return rc;
-    }
-    c->out = after;
-    c->status = 200;
-    return ERR_OK;
+    return engine_finish_change(e, c, jstr(c->in, "_hash") ? "update+password" : "update",
+                                "updated", "user", c->id, before, user_load(s, id, cmd_tz(c)),
+                                200);
 }
 
 static void users_patch(req *r)
@@ -820,38 +801,21 @@ static err apply_group_create(engine *e, cmd *c)
                     6);
     if (rc)
         return rc;
-    json_t *g = group_load(s, id);
-    rc = engine_audit(e, c->actor, "create", "group", id, NULL, g);
-    if (!rc)
-        rc = engine_emit(e, "group.created", "group", id, c->actor, json_incref(g));
-    if (rc) {
-        json_decref(g);
-        return rc;
-    }
     snprintf(c->location, sizeof c->location, "/api/v1/groups/%s", id);
-    c->status = 201;
-    c->out = g;
+    return engine_finish_change(e, c, "create", "created", "group", id, NULL, group_load(s, id),
+                                201);
+}
+
+static err check_group_id(const json_t *b, problem *p)
+{
+    if (!ident_ok(jstr(b, "id"), 32))
+        return problem_field(p, "id", "letters, digits, '.', '_' and '-' only");
     return ERR_OK;
 }
 
 static void groups_create(req *r)
 {
-    json_t *b = req_body(r);
-    if (!b)
-        return;
-    problem p = {0};
-    if (json_check(b, group_fields, "", &p)) {
-        req_problem(r, &p);
-        return;
-    }
-    if (!ident_ok(jstr(b, "id"), 32)) {
-        req_fail(r, 400, "invalidField", "id", "id: letters, digits, '.', '_' and '-' only");
-        return;
-    }
-    cmd *c = req_cmd(r);
-    c->in = json_incref(b);
-    c->apply = apply_group_create;
-    req_submit(r);
+    req_submit_checked(r, group_fields, check_group_id, apply_group_create);
 }
 
 static err apply_group_patch(engine *e, cmd *c)
@@ -877,34 +841,13 @@ static err apply_group_patch(engine *e, cmd *c)
         json_decref(before);
         return rc;
     }
-    json_t *after = group_load(s, c->id);
-    rc = engine_audit(e, c->actor, "update", "group", c->id, before, after);
-    json_decref(before);
-    if (!rc)
-        rc = engine_emit(e, "group.updated", "group", c->id, c->actor, json_incref(after));
-    if (rc) {
-        json_decref(after);
-        return rc;
-    }
-    c->out = after;
-    return ERR_OK;
+    return engine_finish_change(e, c, "update", "updated", "group", c->id, before,
+                                group_load(s, c->id), 200);
 }
 
 static void groups_patch(req *r)
 {
-    json_t *b = req_body(r);
-    if (!b)
-        return;
-    problem p = {0};
-    if (json_check(b, group_patch_fields, "", &p)) {
-        req_problem(r, &p);
-        return;
-    }
-    cmd *c = req_cmd(r);
-    c->in = json_incref(b);
-    c->id = req_param(r, "id");
-    c->apply = apply_group_patch;
-    req_submit(r);
+    req_submit_checked(r, group_patch_fields, NULL, apply_group_patch);
 }
 
 static void groups_list(req *r)

@@ -238,6 +238,28 @@ err engine_audit(engine *e, const char *actor, const char *action, const char *e
     return rc;
 }
 
+err engine_finish_change(engine *e, cmd *c, const char *action, const char *event,
+                         const char *entity_type, const char *entity_id, json_t *before,
+                         json_t *after, int status)
+{
+    err rc = engine_audit(e, c->actor, action, entity_type, entity_id, before, after);
+    if (!rc) {
+        char type[96];
+        snprintf(type, sizeof type, "%s.%s", entity_type, event);
+        rc = engine_emit(e, type, entity_type, entity_id, c->actor,
+                         json_incref(after ? after : before));
+    }
+    json_decref(before);
+    if (rc) {
+        json_decref(after);
+        return rc;
+    }
+    json_decref(c->out);
+    c->out = after;
+    c->status = status;
+    return ERR_OK;
+}
+
 /* ---- timers: a binary min-heap on `at` ---- */
 
 static void heap_swap(timer_ent *h, int a, int b)

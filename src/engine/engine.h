@@ -101,6 +101,14 @@ err engine_emit(engine *e, const char *type, const char *entity_type, const char
 /* Record an audit row; before/after are borrowed (either may be NULL). */
 err engine_audit(engine *e, const char *actor, const char *action, const char *entity_type,
                  const char *entity_id, const json_t *before, const json_t *after);
+/*
+ * The end of most changes: audit `before` → `after` under `action`, emit
+ * "<entity_type>.<event>" with `after` (or `before` when deleting) as data, and make
+ * `after` the command's answer with `status`. Takes ownership of `before` and `after`.
+ */
+err engine_finish_change(engine *e, cmd *c, const char *action, const char *event,
+                         const char *entity_type, const char *entity_id, json_t *before,
+                         json_t *after, int status);
 /* Schedule `kind` for `id` at `at` (ms). Stale timers are fine: handlers re-check. */
 void engine_timer_add(engine *e, int64_t at, int kind, int64_t id);
 /* Fire every timer due by now (used after the manual clock moves). */

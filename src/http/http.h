@@ -98,6 +98,14 @@ void req_add_header(req *r, const char *name, const char *value);
  */
 cmd *req_cmd(req *r);
 void req_submit(req *r);
+/*
+ * The common write: parse the body, check it against `fields` and then `extra` (if not
+ * NULL), and hand it to the engine as a command running `apply` on the path's {id}.
+ * Any problem is answered with the field it names.
+ */
+void req_submit_checked(req *r, const json_field *fields,
+                        err (*extra)(const json_t *body, problem *p),
+                        err (*apply)(engine *e, cmd *c));
 /* Paging arguments: offset ≥ 0, 1 ≤ limit ≤ 1000 (default 20); false after answering 400. */
 bool req_paging(req *r, int64_t *offset, int64_t *limit);
 /* Answer a list with X-Total-Count / X-Result-Count (steals `items`). */

@@ -275,6 +275,25 @@ void req_submit(req *r)
     }
 }
 
+void req_submit_checked(req *r, const json_field *fields,
+                        err (*extra)(const json_t *body, problem *p),
+                        err (*apply)(engine *e, cmd *c))
+{
+    json_t *b = req_body(r);
+    if (!b)
+        return;
+    problem p = {0};
+    if (json_check(b, fields, "", &p) || (extra && extra(b, &p))) {
+        req_problem(r, &p);
+        return;
+    }
+    cmd *c = req_cmd(r);
+    c->in = json_incref(b);
+    c->id = req_param(r, "id");
+    c->apply = apply;
+    req_submit(r);
+}
+
 bool req_paging(req *r, int64_t *offset, int64_t *limit)
 {
     *offset = 0;

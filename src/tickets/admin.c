@@ -100,22 +100,15 @@ static void finish_write(engine *e, cmd *c, err *rc, const char *action, const c
 {
     /* a cache loaded inside a command that may still roll back must not outlive it */
     tickets_policies_changed(tctx(e));
-    if (!*rc)
-        *rc = engine_audit(e, c->actor, action, etype, id, before, after);
-    if (!*rc) {
-        char *type = xasprintf("%s.%sd", etype, strcmp(action, "delete") == 0 ? "delete"
-                                                 : strcmp(action, "create") == 0 ? "create"
-                                                                                 : "update");
-        *rc = engine_emit(e, type, etype, id, c->actor, json_incref(after ? after : before));
-        free(type);
-    }
-    json_decref(before);
     if (*rc) {
+        json_decref(before);
         json_decref(after);
         return;
     }
-    c->out = after;
-    c->status = status;
+    const char *event = strcmp(action, "delete") == 0   ? "deleted"
+                        : strcmp(action, "create") == 0 ? "created"
+                                                        : "updated";
+    *rc = engine_finish_change(e, c, action, event, etype, id, before, after, status);
 }
 
 static err apply_policy_create(engine *e, cmd *c)
@@ -209,35 +202,12 @@ static err apply_policy_delete(engine *e, cmd *c)
 
 static void policies_create(req *r)
 {
-    json_t *b = req_body(r);
-    problem p = {0};
-    if (!b)
-        return;
-    if (json_check(b, policy_fields, "", &p) || check_minutes(b, &p)) {
-        req_problem(r, &p);
-        return;
-    }
-    cmd *c = req_cmd(r);
-    c->in = json_incref(b);
-    c->apply = apply_policy_create;
-    req_submit(r);
+    req_submit_checked(r, policy_fields, check_minutes, apply_policy_create);
 }
 
 static void policies_patch(req *r)
 {
-    json_t *b = req_body(r);
-    problem p = {0};
-    if (!b)
-        return;
-    if (json_check(b, policy_patch_fields, "", &p) || check_minutes(b, &p)) {
-        req_problem(r, &p);
-        return;
-    }
-    cmd *c = req_cmd(r);
-    c->in = json_incref(b);
-    c->id = req_param(r, "id");
-    c->apply = apply_policy_patch;
-    req_submit(r);
+    req_submit_checked(r, policy_patch_fields, check_minutes, apply_policy_patch);
 }
 
 static void policies_delete(req *r)
@@ -406,47 +376,31 @@ static err apply_calendar_patch(engine *e, cmd *c)
     return rc;
 }
 
-static void calendars_write(req *r, bool create)
+/* check what is given; a PATCH without hours is checked with a stand-in window */
+static err check_calendar(const json_t *b, problem *p)
 {
-    json_t *b = req_body(r);
-    problem p = {0};
-    if (!b)
-        return;
-    if (json_check(b, create ? calendar_fields : calendar_patch_fields, "", &p)) {
-        req_problem(r, &p);
-        return;
-    }
+    if (!json_object_get(b, "hours") && !json_object_get(b, "holidays"))
+        return ERR_OK;
+    json_t *hours = json_object_get(b, "hours"), *hol = json_object_get(b, "holidays");
+    json_t *probe = json_pack("{s:o, s:o}", "hours",
+                              hours ? json_incref(hours)
+                                    : json_pack("[{s:i,s:s,s:s}]", "weekday", 1, "from", "09:00",
+                                                "to", "18:00"),
+                              "holidays", hol ? json_incref(hol) : json_array());
     sla_calendar cal;
-    if ((create || json_object_get(b, "hours") || json_object_get(b, "holidays"))) {
-        /* check what is given; a PATCH without hours is checked with a stand-in window */
-        json_t *hours = json_object_get(b, "hours"), *hol = json_object_get(b, "holidays");
-        json_t *probe = json_pack("{s:o, s:o}", "hours",
-                                  hours ? json_incref(hours)
-                                        : json_pack("[{s:i,s:s,s:s}]", "weekday", 1, "from",
-                                                    "09:00", "to", "18:00"),
-                                  "holidays", hol ? json_incref(hol) : json_array());
-        err rc = sla_calendar_parse(probe, req_tz(r), &cal, &p);
-        json_decref(probe);
-        if (rc) {
-            req_problem(r, &p);
-            return;
-        }
-    }
-    cmd *c = req_cmd(r);
-    c->in = json_incref(b);
-    c->id = req_param(r, "id");
-    c->apply = create ? apply_calendar_create : apply_calendar_patch;
-    req_submit(r);
+    err rc = sla_calendar_parse(probe, 480, &cal, p);
+    json_decref(probe);
+    return rc;
 }
 
 static void calendars_create(req *r)
 {
-    calendars_write(r, true);
+    req_submit_checked(r, calendar_fields, check_calendar, apply_calendar_create);
 }
 
 static void calendars_patch(req *r)
 {
-    calendars_write(r, false);
+    req_submit_checked(r, calendar_patch_fields, check_calendar, apply_calendar_patch);
 }
 
 static void calendars_list(req *r)
@@ -590,40 +544,24 @@ static err apply_rule_delete(engine *e, cmd *c)
     return rc;
 }
 
-static void rules_write(req *r, const json_field *fields, err (*apply)(engine *, cmd *))
+static err check_rule(const json_t *b, problem *p)
 {
-    json_t *b = req_body(r);
-    problem p = {0};
-    if (!b)
-        return;
-    if (json_check(b, fields, "", &p)) {
-        req_problem(r, &p);
-        return;
-    }
-    if (jstr(b, "area") && !area_code_ok(jstr(b, "area"))) {
-        req_fail(r, 400, "invalidField", "area", "area: must be an area code like GD.SZ");
-        return;
-    }
+    if (jstr(b, "area") && !area_code_ok(jstr(b, "area")))
+        return problem_field(p, "area", "must be an area code like GD.SZ");
     json_t *pos = json_object_get(b, "position");
-    if (pos && (json_integer_value(pos) < 0 || json_integer_value(pos) > 1000000)) {
-        req_fail(r, 400, "invalidField", "position", "position: must be 0 … 1000000");
-        return;
-    }
-    cmd *c = req_cmd(r);
-    c->in = json_incref(b);
-    c->id = req_param(r, "id");
-    c->apply = apply;
-    req_submit(r);
+    if (pos && (json_integer_value(pos) < 0 || json_integer_value(pos) > 1000000))
+        return problem_field(p, "position", "must be 0 … 1000000");
+    return ERR_OK;
 }
 
 static void rules_create(req *r)
 {
-    rules_write(r, rule_fields, apply_rule_create);
+    req_submit_checked(r, rule_fields, check_rule, apply_rule_create);
 }
 
 static void rules_patch(req *r)
 {
-    rules_write(r, rule_patch_fields, apply_rule_patch);
+    req_submit_checked(r, rule_patch_fields, check_rule, apply_rule_patch);
 }
 
 static void rules_delete(req *r)
