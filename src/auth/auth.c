@@ -513,17 +513,11 @@ static err set_groups(engine *e, cmd *c, int64_t uid, const json_t *groups)
     size_t i;
     json_t *v;
     json_array_foreach(groups, i, v) {
-        int64_t n = 0;
-        rc = store_scalar(s, "SELECT COUNT(*) FROM work_groups WHERE id = ?",
-                          (store_val[]){SV_S(json_string_value(v))}, 1, 0, &n);
+        char f[32];
+        snprintf(f, sizeof f, "groups[%zu]", i);
+        rc = engine_require_row(e, c, "work_groups", "id", json_string_value(v), f, "group");
         if (rc)
             return rc;
-        if (!n) {
-            char f[32];
-            snprintf(f, sizeof f, "groups[%zu]", i);
-            return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", f,
-                               "%s: no group '%s'", f, json_string_value(v));
-        }
         rc = store_exec(s, "INSERT INTO user_groups(user_id, group_id) VALUES (?, ?)"
                            " ON CONFLICT DO NOTHING",
                         (store_val[]){SV_I(uid), SV_S(json_string_value(v))}, 2);
@@ -758,23 +752,13 @@ static const json_field group_patch_fields[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-static err check_escalation(store *s, cmd *c, const char *self)
+static err check_escalation(engine *e, cmd *c, const char *self)
 {
     const char *esc = jstr(c->in, "escalationGroup");
-    if (!esc)
-        return ERR_OK;
     if (str_eq(esc, self))
         return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "escalationGroup",
                            "escalationGroup: a group cannot escalate to itself");
-    int64_t n = 0;
-    err rc = store_scalar(s, "SELECT COUNT(*) FROM work_groups WHERE id = ?",
-                          (store_val[]){SV_S(esc)}, 1, 0, &n);
-    if (rc)
-        return rc;
-    if (!n)
-        return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "escalationGroup",
-                           "escalationGroup: no group '%s'", esc);
-    return ERR_OK;
+    return engine_require_row(e, c, "work_groups", "id", esc, "escalationGroup", "group");
 }
 
 static err apply_group_create(engine *e, cmd *c)
@@ -789,7 +773,8 @@ static err apply_group_create(engine *e, cmd *c)
     if (n)
         return problem_set(&c->prob, ERR_CONFLICT, 409, "conflict", "id",
                            "id: group '%s' exists", id);
-    if ((rc = check_escalation(s, c, id)))
+    rc = check_escalation(e, c, id);
+    if (rc)
         return rc;
     int64_t now = engine_now(e);
     rc = store_exec(s,
@@ -824,7 +809,7 @@ static err apply_group_patch(engine *e, cmd *c)
     json_t *before = group_load(s, c->id);
     if (!before)
         return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no group %s", c->id);
-    err rc = check_escalation(s, c, c->id);
+    err rc = check_escalation(e, c, c->id);
     if (!rc && jstr(c->in, "name"))
         rc = store_exec(s, "UPDATE work_groups SET name = ? WHERE id = ?",
                         (store_val[]){SV_S(jstr(c->in, "name")), SV_S(c->id)}, 2);

@@ -260,6 +260,23 @@ err engine_finish_change(engine *e, cmd *c, const char *action, const char *even
     return ERR_OK;
 }
 
+err engine_require_row(engine *e, cmd *c, const char *table, const char *column,
+                       const char *value, const char *field, const char *what)
+{
+    if (!value)
+        return ERR_OK;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE %s = ?", table, column);
+    int64_t n = 0;
+    err rc = store_scalar(e->w, sql, (store_val[]){SV_S(value)}, 1, 0, &n);
+    if (rc)
+        return rc;
+    if (!n)
+        return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", field,
+                           "%s: no %s '%s'", field, what, value);
+    return ERR_OK;
+}
+
 /* ---- timers: a binary min-heap on `at` ---- */
 
 static void heap_swap(timer_ent *h, int a, int b)

@@ -109,6 +109,12 @@ err engine_audit(engine *e, const char *actor, const char *action, const char *e
 err engine_finish_change(engine *e, cmd *c, const char *action, const char *event,
                          const char *entity_type, const char *entity_id, json_t *before,
                          json_t *after, int status);
+/*
+ * Fail the command with a 400 naming `field` ("no <what> '<value>'") unless `table` has a
+ * row whose `column` equals `value`; a NULL value passes. Table and column are constants.
+ */
+err engine_require_row(engine *e, cmd *c, const char *table, const char *column,
+                       const char *value, const char *field, const char *what);
 /* Schedule `kind` for `id` at `at` (ms). Stale timers are fine: handlers re-check. */
 void engine_timer_add(engine *e, int64_t at, int kind, int64_t id);
 /* Fire every timer due by now (used after the manual clock moves). */

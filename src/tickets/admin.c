@@ -79,21 +79,6 @@ static json_t *policy_load(store *s, int64_t id)
     return o;
 }
 
-static err check_calendar_ref(store *s, cmd *c)
-{
-    const char *cal = jstr(c->in, "calendar");
-    if (!cal)
-        return ERR_OK;
-    int64_t n = 0;
-    err rc = store_scalar(s, "SELECT COUNT(*) FROM calendars WHERE id = ?",
-                          (store_val[]){SV_S(cal)}, 1, 0, &n);
-    if (rc)
-        return rc;
-    if (!n)
-        return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "calendar",
-                           "calendar: no calendar '%s'", cal);
-    return ERR_OK;
-}
 
 static void finish_write(engine *e, cmd *c, err *rc, const char *action, const char *etype,
                          const char *id, json_t *before, json_t *after, int status)
@@ -115,7 +100,7 @@ static err apply_policy_create(engine *e, cmd *c)
 {
     store *s = engine_store(e);
     tickets_policies_changed(tctx(e));
-    err rc = check_calendar_ref(s, c);
+    err rc = engine_require_row(e, c, "calendars", "id", jstr(c->in, "calendar"), "calendar", "calendar");
     if (rc)
         return rc;
     int64_t n = 0;
@@ -161,7 +146,7 @@ static err apply_policy_patch(engine *e, cmd *c)
     if (!before)
         return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no SLA policy %s",
                            c->id);
-    err rc = check_calendar_ref(s, c);
+    err rc = engine_require_row(e, c, "calendars", "id", jstr(c->in, "calendar"), "calendar", "calendar");
     json_t *v;
     if (!rc && (v = json_object_get(c->in, "responseMinutes")))
         rc = store_exec(s, "UPDATE sla_policies SET response_min = ? WHERE id = ?",
@@ -461,26 +446,11 @@ static json_t *rule_load(store *s, const char *id)
     return o;
 }
 
-static err check_rule_group(store *s, cmd *c)
-{
-    const char *g = jstr(c->in, "group");
-    if (!g)
-        return ERR_OK;
-    int64_t n = 0;
-    err rc = store_scalar(s, "SELECT COUNT(*) FROM work_groups WHERE id = ?",
-                          (store_val[]){SV_S(g)}, 1, 0, &n);
-    if (rc)
-        return rc;
-    if (!n)
-        return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "group",
-                           "group: no group '%s'", g);
-    return ERR_OK;
-}
 
 static err apply_rule_create(engine *e, cmd *c)
 {
     store *s = engine_store(e);
-    err rc = check_rule_group(s, c);
+    err rc = engine_require_row(e, c, "work_groups", "id", jstr(c->in, "group"), "group", "group");
     if (rc)
         return rc;
     int64_t id = engine_next_id(e, "dispatch_rules");
@@ -508,7 +478,7 @@ static err apply_rule_patch(engine *e, cmd *c)
     if (!before)
         return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id",
                            "no dispatch rule %s", c->id);
-    err rc = check_rule_group(s, c);
+    err rc = engine_require_row(e, c, "work_groups", "id", jstr(c->in, "group"), "group", "group");
     static const struct {
         const char *json, *col;
     } cols[] = {{"ticketType", "ticket_type"}, {"category", "category"}, {"area", "area"},

@@ -398,14 +398,6 @@ static void create(req *r)
 
 /* ---- patch: field changes and lifecycle moves ---- */
 
-static err group_exists(store *s, const char *id, bool *yes)
-{
-    int64_t n = 0;
-    err rc = store_scalar(s, "SELECT COUNT(*) FROM work_groups WHERE id = ?",
-                          (store_val[]){SV_S(id)}, 1, 0, &n);
-    *yes = n > 0;
-    return rc;
-}
 
 static err dispatch_target(store *s, const ticket *t, const char **out, char **owned)
 {
@@ -494,17 +486,11 @@ static err apply_patch(engine *e, cmd *c)
         repolicy |= patchable[i].policy;
     }
     json_t *asg = json_object_get(in, "assignee");
-    if (asg && json_is_string(asg)) {
-        /* work goes to people who exist and may sign in */
-        int64_t n = 0;
-        rc = store_scalar(s, "SELECT COUNT(*) FROM users WHERE username = ? AND active = 1",
-                          (store_val[]){SV_S(json_string_value(asg))}, 1, 0, &n);
-        if (!rc && !n)
-            rc = problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "assignee",
-                             "assignee: no active user '%s'", json_string_value(asg));
-        if (rc)
-            goto out;
-    }
+    /* work goes to people who exist and may sign in */
+    rc = engine_require_row(e, c, "users", "active = 1 AND username", json_string_value(asg),
+                            "assignee", "active user");
+    if (rc)
+        goto out;
     if (asg && !str_eq(t.assignee, json_string_value(asg))) {
         tset(&t.assignee, json_string_value(asg));
         json_array_append_new(changed, json_string("assignee"));
@@ -560,11 +546,7 @@ static err apply_patch(engine *e, cmd *c)
                                      t.ticket_type, t.category ? t.category : "-",
                                      t.area ? t.area : "-", t.service ? t.service : "-");
             } else {
-                bool ok;
-                rc = group_exists(s, group, &ok);
-                if (!rc && !ok)
-                    rc = problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "assignedGroup",
-                                     "assignedGroup: no group '%s'", group);
+                rc = engine_require_row(e, c, "work_groups", "id", group, "assignedGroup", "group");
             }
             if (rc)
                 goto out;
