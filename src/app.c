@@ -100,8 +100,8 @@ err app_config_file(app_config *c, const char *path, problem *p)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return problem_set(p, ERR_NOTFOUND, 400, "invalidField", "config",
-                           "config: cannot read %s", path);
+        return problem_set(p, ERR_NOTFOUND, 400, "invalidField", "config", "config: cannot read %s",
+                           path);
     char line[1024];
     int no = 0;
     err rc = ERR_OK;
@@ -180,8 +180,9 @@ static err apply_clock(engine *e, cmd *c)
     if (clock_set(engine_clock(e), to))
         return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "now",
                            "now: the clock never moves backwards");
-    err rc = engine_emit(e, "clock.advanced", "clock", "engine", c->actor,
-                         json_pack("{s:I, s:I}", "fromMs", (json_int_t)from, "toMs", (json_int_t)to));
+    err rc =
+        engine_emit(e, "clock.advanced", "clock", "engine", c->actor,
+                    json_pack("{s:I, s:I}", "fromMs", (json_int_t)from, "toMs", (json_int_t)to));
     if (rc)
         return rc;
     /* timers due by the new time fire in this same batch, before the answer */
@@ -283,7 +284,8 @@ err app_start(const app_config *c, app **out, problem *p)
     a->eng = engine_create(w, a->clk);
     tickets_config tcfg = {.repeat_days = c->repeat_days, .tz = c->tz_offset_min};
     a->tickets = tickets_create(&tcfg, a->eng);
-    http_config hc = {.listen = c->listen, .threads = c->threads, .tz_offset_min = c->tz_offset_min};
+    http_config hc = {
+        .listen = c->listen, .threads = c->threads, .tz_offset_min = c->tz_offset_min};
     a->http = http_create(&hc, a->eng, a->readers);
     engine_subscribe(a->eng, publish, a->http);
     a->auth = auth_create(a->readers, c->token_ttl_s);

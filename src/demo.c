@@ -75,8 +75,11 @@ static err demo_base(store *s, problem *p)
     static const struct {
         const char *type, *service, *group;
     } rules[] = {
-        {NULL, "broadband", "broadband"}, {NULL, "mobile", "mobile"}, {NULL, "tv", "tv"},
-        {NULL, "iptv", "tv"},             {"complaint", NULL, "complaints"},
+        {NULL, "broadband", "broadband"},
+        {NULL, "mobile", "mobile"},
+        {NULL, "tv", "tv"},
+        {NULL, "iptv", "tv"},
+        {"complaint", NULL, "complaints"},
     };
     for (size_t i = 0; !rc && i < ARRAY_LEN(rules); i++) {
         rc = tickets_demo_rule(s, (int64_t)i + 1, (int)(i + 1) * 10, rules[i].type, NULL, NULL,
@@ -100,19 +103,19 @@ static uint64_t rnd(void)
 
 err tickets_demo_bulk(store *s, int64_t n, problem *p)
 {
-    static const char *const types[] = {"complaint", "faultReport", "inquiry", "consultation",
-                                        "serviceRequest", "suggestion"};
+    static const char *const types[] = {"complaint",    "faultReport",    "inquiry",
+                                        "consultation", "serviceRequest", "suggestion"};
     static const char *const services[] = {"broadband", "mobile", "tv", "iptv", "voice"};
     static const char *const svc_group[] = {"broadband", "mobile", "tv", "tv", "frontline"};
-    static const char *const categories[] = {"无信号", "网速慢", "掉线", "资费争议", "马赛克",
-                                             "无法上网", "话费查询", "套餐变更", "装机预约",
-                                             "服务态度"};
+    static const char *const categories[] = {"无信号",   "网速慢",   "掉线",     "资费争议",
+                                             "马赛克",   "无法上网", "话费查询", "套餐变更",
+                                             "装机预约", "服务态度"};
     static const char *const areas[] = {"GD.GZ.TH", "GD.GZ.YX", "GD.SZ.NS", "GD.SZ.FT",
                                         "GD.SZ.LG", "GD.FS.NH", "GD.DG.CA", "GD.ZH.XZ"};
     static const char *const closed_stages[] = {"closed", "closed", "closed", "replied",
                                                 "resolvedAtFirstLine"};
-    static const char *const open_stages[] = {"new", "dispatched", "accepted", "inProgress",
-                                              "pending", "feedback"};
+    static const char *const open_stages[] = {"new",        "dispatched", "accepted",
+                                              "inProgress", "pending",    "feedback"};
     static const char *const prios[] = {"Medium", "Medium", "High", "Low", "Critical"};
     int64_t start = 0;
     err rc = store_scalar(s, "SELECT MAX(id) FROM tickets", NULL, 0, 0, &start);
@@ -134,9 +137,10 @@ err tickets_demo_bulk(store *s, int64_t n, problem *p)
             bool open = created > now - 7LL * 86400000 && (r >> 16) % 3 == 0;
             const char *stage = open ? open_stages[(r >> 20) % ARRAY_LEN(open_stages)]
                                      : closed_stages[(r >> 20) % ARRAY_LEN(closed_stages)];
-            const char *group = strcmp(stage, "new") == 0 || strcmp(stage, "resolvedAtFirstLine") == 0
-                                    ? NULL
-                                    : svc_group[si];
+            const char *group =
+                strcmp(stage, "new") == 0 || strcmp(stage, "resolvedAtFirstLine") == 0
+                    ? NULL
+                    : svc_group[si];
             char desc[160], cust[24];
             const char *cat = categories[(r >> 24) % ARRAY_LEN(categories)];
             snprintf(desc, sizeof desc, "客户反映%s（%s）", cat, services[si]);
@@ -150,14 +154,13 @@ err tickets_demo_bulk(store *s, int64_t n, problem *p)
                 " sla_state, sla_target_ms, sla_elapsed_ms, resolution_due, resolution_date)"
                 " VALUES (?, ?, ?, 'Minor', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'normal', ?, ?,"
                 " 'demo', 1, ?, ?, 0, ?, ?)",
-                (store_val[]){SV_I(id), SV_S(desc), SV_S(type),
-                              SV_S(prios[(r >> 32) % ARRAY_LEN(prios)]), SV_S(stage),
-                              SV_S(lifecycle_status(stage)), SV_I(created), SV_I(created),
-                              SV_I(created), SV_S(cust), SV_S(cat),
-                              SV_S(areas[(r >> 40) % ARRAY_LEN(areas)]), SV_S(services[si]),
-                              SV_S(group), SV_I((r >> 48) % 50 == 0),
-                              SV_S(open ? "running" : "met"), SV_I(1440LL * 60000), SV_I(due),
-                              SV_OI(!open, created + 3600000)},
+                (store_val[]){
+                    SV_I(id), SV_S(desc), SV_S(type), SV_S(prios[(r >> 32) % ARRAY_LEN(prios)]),
+                    SV_S(stage), SV_S(lifecycle_status(stage)), SV_I(created), SV_I(created),
+                    SV_I(created), SV_S(cust), SV_S(cat), SV_S(areas[(r >> 40) % ARRAY_LEN(areas)]),
+                    SV_S(services[si]), SV_S(group), SV_I((r >> 48) % 50 == 0),
+                    SV_S(open ? "running" : "met"), SV_I(1440LL * 60000), SV_I(due),
+                    SV_OI(!open, created + 3600000)},
                 20);
         }
         if (!rc)

@@ -16,17 +16,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "shouye %s — 守夜 customer care and service assurance\n\n"
-               "usage:\n"
-               "  shouye init  [--db PATH|URL] [--config FILE]   create or migrate the store,\n"
-               "                create user admin ($SHOUYE_ADMIN_PASSWORD or a printed one)\n"
-               "  shouye serve [--db PATH|URL] [--listen HOST:PORT] [--clock=real|manual]\n"
-               "               [--config FILE]\n"
-               "  shouye demo  [--db PATH|URL] [--tickets N]     demo groups, people, policies\n"
-               "  shouye backup  --db PATH|URL --out FILE        consistent copy of the store\n"
-               "  shouye restore --db PATH|URL --from FILE       put a backup back (server stopped)\n"
-               "  shouye routes                                  list every HTTP route\n"
-               "  shouye version\n",
+    fprintf(f,
+            "shouye %s — 守夜 customer care and service assurance\n\n"
+            "usage:\n"
+            "  shouye init  [--db PATH|URL] [--config FILE]   create or migrate the store,\n"
+            "                create user admin ($SHOUYE_ADMIN_PASSWORD or a printed one)\n"
+            "  shouye serve [--db PATH|URL] [--listen HOST:PORT] [--clock=real|manual]\n"
+            "               [--config FILE]\n"
+            "  shouye demo  [--db PATH|URL] [--tickets N]     demo groups, people, policies\n"
+            "  shouye backup  --db PATH|URL --out FILE        consistent copy of the store\n"
+            "  shouye restore --db PATH|URL --from FILE       put a backup back (server stopped)\n"
+            "  shouye routes                                  list every HTTP route\n"
+            "  shouye version\n",
             SHOUYE_VERSION);
 }
 

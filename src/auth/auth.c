@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const auth_role_names[] = {"agent", "specialist", "engineer", "supervisor",
+const char *const auth_role_names[] = {"agent", "specialist", "engineer",    "supervisor",
                                        "qa",    "admin",      "integration", NULL};
 
 unsigned auth_role_bit(const char *name)
@@ -237,8 +237,8 @@ static json_t *user_row(store *s, store_res *r, int i, int tz)
 static json_t *user_load(store *s, int64_t id, int tz)
 {
     store_res *r;
-    if (store_query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", (store_val[]){SV_I(id)},
-                    1, &r))
+    if (store_query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", (store_val[]){SV_I(id)}, 1,
+                    &r))
         return NULL;
     json_t *o = store_rows(r) ? user_row(s, r, 0, tz) : NULL;
     store_res_free(r);
@@ -403,7 +403,8 @@ static err apply_logout(engine *e, cmd *c)
 static void logout(req *r)
 {
     const char *h = req_header(r, "Authorization");
-    const char *token = h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : req_query(r, "access_token");
+    const char *token =
+        h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : req_query(r, "access_token");
     char th[65];
     token_hash(token ? token : "", th);
     cmd *c = req_cmd(r);
@@ -475,7 +476,8 @@ static err check_roles(const json_t *arr, unsigned *out, problem *p)
     json_t *v;
     if (json_array_size(arr) == 0)
         return problem_field(p, "roles", "at least one role is required");
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         char f[32];
         snprintf(f, sizeof f, "roles[%zu]", i);
         unsigned bit = json_is_string(v) ? auth_role_bit(json_string_value(v)) : 0;
@@ -494,7 +496,8 @@ static err check_groups_shape(const json_t *arr, problem *p)
     json_t *v;
     if (json_array_size(arr) > 32)
         return problem_field(p, "groups", "at most 32 groups");
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         char f[32];
         snprintf(f, sizeof f, "groups[%zu]", i);
         if (!json_is_string(v) || !ident_ok(json_string_value(v), 32))
@@ -507,19 +510,22 @@ static err check_groups_shape(const json_t *arr, problem *p)
 static err set_groups(engine *e, cmd *c, int64_t uid, const json_t *groups)
 {
     store *s = engine_store(e);
-    err rc = store_exec(s, "DELETE FROM user_groups WHERE user_id = ?", (store_val[]){SV_I(uid)}, 1);
+    err rc =
+        store_exec(s, "DELETE FROM user_groups WHERE user_id = ?", (store_val[]){SV_I(uid)}, 1);
     if (rc)
         return rc;
     size_t i;
     json_t *v;
-    json_array_foreach(groups, i, v) {
+    json_array_foreach(groups, i, v)
+    {
         char f[32];
         snprintf(f, sizeof f, "groups[%zu]", i);
         rc = engine_require_row(e, c, "work_groups", "id", json_string_value(v), f, "group");
         if (rc)
             return rc;
-        rc = store_exec(s, "INSERT INTO user_groups(user_id, group_id) VALUES (?, ?)"
-                           " ON CONFLICT DO NOTHING",
+        rc = store_exec(s,
+                        "INSERT INTO user_groups(user_id, group_id) VALUES (?, ?)"
+                        " ON CONFLICT DO NOTHING",
                         (store_val[]){SV_I(uid), SV_S(json_string_value(v))}, 2);
         if (rc)
             return rc;
@@ -576,7 +582,8 @@ static void users_create(req *r)
         return;
     problem p = {0};
     unsigned roles;
-    if (json_check(b, user_create_fields, "", &p) || check_roles(json_object_get(b, "roles"), &roles, &p) ||
+    if (json_check(b, user_create_fields, "", &p) ||
+        check_roles(json_object_get(b, "roles"), &roles, &p) ||
         (json_object_get(b, "groups") && check_groups_shape(json_object_get(b, "groups"), &p))) {
         req_problem(r, &p);
         return;
@@ -653,8 +660,7 @@ static err apply_user_patch(engine *e, cmd *c)
         return rc;
     }
     return engine_finish_change(e, c, jstr(c->in, "_hash") ? "update+password" : "update",
-                                "updated", "user", c->id, before, user_load(s, id, cmd_tz(c)),
-                                200);
+                                "updated", "user", c->id, before, user_load(s, id, cmd_tz(c)), 200);
 }
 
 static void users_patch(req *r)
@@ -722,7 +728,8 @@ static void users_get(req *r)
     store *s = req_store(r);
     if (!s)
         return;
-    json_t *u = parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) ? NULL : user_load(s, id, req_tz(r));
+    json_t *u =
+        parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) ? NULL : user_load(s, id, req_tz(r));
     if (!u) {
         req_fail(r, 404, "notFound", "id", "no user %s", req_param(r, "id"));
         return;
@@ -771,8 +778,8 @@ static err apply_group_create(engine *e, cmd *c)
     if (rc)
         return rc;
     if (n)
-        return problem_set(&c->prob, ERR_CONFLICT, 409, "conflict", "id",
-                           "id: group '%s' exists", id);
+        return problem_set(&c->prob, ERR_CONFLICT, 409, "conflict", "id", "id: group '%s' exists",
+                           id);
     rc = check_escalation(e, c, id);
     if (rc)
         return rc;
@@ -886,7 +893,9 @@ static void audit_list(req *r)
     int n = 0;
     static const struct {
         const char *q, *col;
-    } eq[] = {{"entityType", "entity_type"}, {"entityId", "entity_id"}, {"actor", "actor"},
+    } eq[] = {{"entityType", "entity_type"},
+              {"entityId", "entity_id"},
+              {"actor", "actor"},
               {"action", "action"}};
     for (size_t i = 0; i < ARRAY_LEN(eq); i++) {
         const char *v = req_query(r, eq[i].q);
@@ -1043,8 +1052,7 @@ err auth_ensure_user(store *s, const char *username, const char *display, const 
         rc = store_exec(s,
                         "UPDATE users SET display_name = ?, password_hash = ?, roles = ?,"
                         " active = 1, updated = ? WHERE id = ?",
-                        (store_val[]){SV_S(display), SV_S(hash), SV_S(rt), SV_I(now), SV_I(id)},
-                        5);
+                        (store_val[]){SV_S(display), SV_S(hash), SV_S(rt), SV_I(now), SV_I(id)}, 5);
     } else if (!rc) {
         rc = store_scalar(s, "SELECT MAX(id) FROM users", NULL, 0, 0, &id);
         id++;

@@ -9,11 +9,11 @@
 #include "http/http.h"
 
 enum {
-    ROLE_AGENT = 1u << 0,       /* first line 一线 */
-    ROLE_SPECIALIST = 1u << 1,  /* second line 二线 */
-    ROLE_ENGINEER = 1u << 2,    /* field engineer 装维 */
-    ROLE_SUPERVISOR = 1u << 3,  /* 值班长 / 班组长 */
-    ROLE_QA = 1u << 4,          /* 质检 */
+    ROLE_AGENT = 1u << 0,      /* first line 一线 */
+    ROLE_SPECIALIST = 1u << 1, /* second line 二线 */
+    ROLE_ENGINEER = 1u << 2,   /* field engineer 装维 */
+    ROLE_SUPERVISOR = 1u << 3, /* 值班长 / 班组长 */
+    ROLE_QA = 1u << 4,         /* 质检 */
     ROLE_ADMIN = 1u << 5,
     ROLE_INTEGRATION = 1u << 6, /* BOSS / NMS / gateway clients */
 };

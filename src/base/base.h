@@ -51,8 +51,8 @@ typedef struct problem {
 } problem;
 
 /* Fill `p` (if not NULL) and return `e`. */
-err problem_set(problem *p, err e, int status, const char *code, const char *field,
-                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+err problem_set(problem *p, err e, int status, const char *code, const char *field, const char *fmt,
+                ...) __attribute__((format(printf, 6, 7)));
 /* Shorthands for the common cases. */
 err problem_field(problem *p, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -124,8 +124,8 @@ typedef struct json_field {
     const char *name;
     json_kind kind;
     int flags;
-    int max_len;               /* strings: max characters (0 = 4000) */
-    const char *const *enums;  /* NULL-terminated allowed values, or NULL */
+    int max_len;              /* strings: max characters (0 = 4000) */
+    const char *const *enums; /* NULL-terminated allowed values, or NULL */
 } json_field;
 
 /* Check `obj` against `fields` (terminated by a {NULL}). `prefix` names the parent path. */

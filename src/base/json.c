@@ -14,7 +14,8 @@ int json_depth(const json_t *v)
     if (json_is_object(v)) {
         const char *k;
         json_t *c;
-        json_object_foreach((json_t *)v, k, c) {
+        json_object_foreach((json_t *)v, k, c)
+        {
             int d = json_depth(c);
             if (d > best)
                 best = d;
@@ -24,7 +25,8 @@ int json_depth(const json_t *v)
     if (json_is_array(v)) {
         size_t i;
         json_t *c;
-        json_array_foreach(v, i, c) {
+        json_array_foreach(v, i, c)
+        {
             int d = json_depth(c);
             if (d > best)
                 best = d;
@@ -66,7 +68,8 @@ err json_parse_body(const char *data, size_t len, json_t **out, problem *p)
         return problem_set(p, ERR_TOOLARGE, 413, "tooLarge", "", "body: larger than %d bytes",
                            MAX_BODY);
     if (!data || len == 0)
-        return problem_set(p, ERR_INVALID, 400, "invalidJson", "", "body: a JSON object is required");
+        return problem_set(p, ERR_INVALID, 400, "invalidJson", "",
+                           "body: a JSON object is required");
     if (!utf8_valid(data, len))
         return problem_set(p, ERR_INVALID, 400, "invalidJson", "", "body: not valid UTF-8");
     if (text_depth(data, len) > MAX_JSON_DEPTH)
@@ -89,26 +92,40 @@ err json_parse_body(const char *data, size_t len, json_t **out, problem *p)
 static const char *kind_name(json_kind k)
 {
     switch (k) {
-    case JT_STRING: return "a string";
-    case JT_INT: return "an integer";
-    case JT_BOOL: return "a boolean";
-    case JT_OBJECT: return "an object";
-    case JT_ARRAY: return "an array";
-    case JT_NUMBER: return "a number";
-    default: return "a value";
+    case JT_STRING:
+        return "a string";
+    case JT_INT:
+        return "an integer";
+    case JT_BOOL:
+        return "a boolean";
+    case JT_OBJECT:
+        return "an object";
+    case JT_ARRAY:
+        return "an array";
+    case JT_NUMBER:
+        return "a number";
+    default:
+        return "a value";
     }
 }
 
 static bool kind_ok(const json_t *v, json_kind k)
 {
     switch (k) {
-    case JT_STRING: return json_is_string(v);
-    case JT_INT: return json_is_integer(v);
-    case JT_BOOL: return json_is_boolean(v);
-    case JT_OBJECT: return json_is_object(v);
-    case JT_ARRAY: return json_is_array(v);
-    case JT_NUMBER: return json_is_number(v);
-    default: return true;
+    case JT_STRING:
+        return json_is_string(v);
+    case JT_INT:
+        return json_is_integer(v);
+    case JT_BOOL:
+        return json_is_boolean(v);
+    case JT_OBJECT:
+        return json_is_object(v);
+    case JT_ARRAY:
+        return json_is_array(v);
+    case JT_NUMBER:
+        return json_is_number(v);
+    default:
+        return true;
     }
 }
 
@@ -119,15 +136,16 @@ err json_check(const json_t *obj, const json_field *fields, const char *prefix, 
     json_t *val;
     if (!json_is_object(obj))
         return problem_field(p, prefix && *prefix ? prefix : "body", "must be an object");
-    json_object_foreach((json_t *)obj, key, val) {
+    json_object_foreach((json_t *)obj, key, val)
+    {
         const json_field *f = fields;
         while (f->name && strcmp(f->name, key) != 0)
             f++;
         snprintf(path, sizeof path, "%s%s%s", prefix && *prefix ? prefix : "",
                  prefix && *prefix ? "." : "", key);
         if (!f->name)
-            return problem_set(p, ERR_INVALID, 400, "unknownField", path,
-                               "%s: unknown field", path);
+            return problem_set(p, ERR_INVALID, 400, "unknownField", path, "%s: unknown field",
+                               path);
         if (f->flags & JF_READONLY)
             return problem_set(p, ERR_INVALID, 400, "readOnlyField", path,
                                "%s: is set by the server and cannot be written", path);

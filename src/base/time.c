@@ -95,12 +95,12 @@ void time_iso(int64_t ms, int offset_min, char *out, size_t n)
         return;
     }
     if (offset_min == 0) {
-        snprintf(out, n, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, mo, d, hh, mi,
-                 ss, msec);
+        snprintf(out, n, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, mo, d, hh, mi, ss,
+                 msec);
     } else {
         int a = offset_min < 0 ? -offset_min : offset_min;
-        snprintf(out, n, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d%c%02d:%02d", (long long)y, mo, d,
-                 hh, mi, ss, msec, offset_min < 0 ? '-' : '+', a / 60, a % 60);
+        snprintf(out, n, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d%c%02d:%02d", (long long)y, mo, d, hh,
+                 mi, ss, msec, offset_min < 0 ? '-' : '+', a / 60, a % 60);
     }
 }
 
@@ -185,8 +185,8 @@ err time_parse_iso(const char *s, int default_offset_min, int64_t *out)
             return ERR_INVALID;
     }
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *out = days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000 +
-           ms - (int64_t)offset * 60000;
+    *out = days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000 + ms -
+           (int64_t)offset * 60000;
     return ERR_OK;
 }
 

@@ -230,8 +230,8 @@ err engine_audit(engine *e, const char *actor, const char *action, const char *e
                         "INSERT INTO audit(id, time, actor, action, entity_type, entity_id,"
                         " before_doc, after_doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (store_val[]){SV_I(engine_next_id(e, "audit")), SV_I(engine_now(e)),
-                                      SV_S(actor), SV_S(action), SV_S(entity_type),
-                                      SV_S(entity_id), SV_S(b), SV_S(a)},
+                                      SV_S(actor), SV_S(action), SV_S(entity_type), SV_S(entity_id),
+                                      SV_S(b), SV_S(a)},
                         8);
     free(b);
     free(a);
@@ -260,8 +260,8 @@ err engine_finish_change(engine *e, cmd *c, const char *action, const char *even
     return ERR_OK;
 }
 
-err engine_require_row(engine *e, cmd *c, const char *table, const char *column,
-                       const char *value, const char *field, const char *what)
+err engine_require_row(engine *e, cmd *c, const char *table, const char *column, const char *value,
+                       const char *field, const char *what)
 {
     if (!value)
         return ERR_OK;
@@ -272,8 +272,8 @@ err engine_require_row(engine *e, cmd *c, const char *table, const char *column,
     if (rc)
         return rc;
     if (!n)
-        return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", field,
-                           "%s: no %s '%s'", field, what, value);
+        return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", field, "%s: no %s '%s'",
+                           field, what, value);
     return ERR_OK;
 }
 
@@ -333,8 +333,7 @@ static err in_savepoint(engine *e, err (*fn)(engine *, void *), void *arg)
     rc = fn(e, arg);
     if (rc) {
         if (store_rollback_to(e->w))
-            LOGE("engine", "msg=\"rollback to savepoint failed\" error=\"%s\"",
-                 store_errmsg(e->w));
+            LOGE("engine", "msg=\"rollback to savepoint failed\" error=\"%s\"", store_errmsg(e->w));
         for (int i = mark; i < e->npend; i++)
             pend_free(&e->pend[i]);
         e->npend = mark;
@@ -365,8 +364,8 @@ err engine_fire_due(engine *e)
             continue;
         err rc = in_savepoint(e, run_timer, &t);
         if (rc)
-            LOGW("engine", "msg=\"timer failed\" kind=%d id=%lld error=%s", t.kind,
-                 (long long)t.id, err_name(rc));
+            LOGW("engine", "msg=\"timer failed\" kind=%d id=%lld error=%s", t.kind, (long long)t.id,
+                 err_name(rc));
         e->timers_fired++;
     }
     return ERR_OK;
@@ -520,8 +519,8 @@ err engine_start(engine *e, problem *p)
     for (int i = 0; i < e->nstart; i++) {
         rc = e->start_fns[i](e);
         if (rc)
-            return problem_set(p, rc, 503, "unavailable", "", "engine start hook %d failed: %s",
-                               i, err_name(rc));
+            return problem_set(p, rc, 503, "unavailable", "", "engine start hook %d failed: %s", i,
+                               err_name(rc));
     }
     atomic_store(&e->running, true);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {

@@ -27,24 +27,24 @@ typedef struct cmd cmd;
 struct cmd {
     err (*apply)(engine *e, cmd *c);
     void (*done)(cmd *c);
-    void *ctx;      /* submitter's */
-    json_t *in;     /* input, owned by the submitter */
-    const char *id; /* path id when the command targets one entity */
-    char actor[64]; /* who (username), recorded on events and audit */
-    unsigned roles; /* the actor's roles (bit set, see auth.h) */
+    void *ctx;            /* submitter's */
+    json_t *in;           /* input, owned by the submitter */
+    const char *id;       /* path id when the command targets one entity */
+    char actor[64];       /* who (username), recorded on events and audit */
+    unsigned roles;       /* the actor's roles (bit set, see auth.h) */
     const char *idem_key; /* Idempotency-Key, or NULL */
     /* results, filled by apply */
     err rc;
     problem prob;
-    int status;         /* HTTP status to answer with on success */
-    json_t *out;        /* response body (owned by the command after apply) */
+    int status;  /* HTTP status to answer with on success */
+    json_t *out; /* response body (owned by the command after apply) */
     /*
      * Or: render the body on the submitting thread after commit, from its own read
      * connection. Hot paths use this so the engine never builds (and the HTTP threads
      * never free) large JSON documents: cross-thread frees contend on malloc arenas.
      */
     json_t *(*render)(cmd *c, store *reader, void *route_ctx);
-    int64_t out_id; /* the entity `render` loads */
+    int64_t out_id;     /* the entity `render` loads */
     char location[200]; /* Location header for 201 */
     cmd *next;          /* queue link, engine-owned */
 };
@@ -113,8 +113,8 @@ err engine_finish_change(engine *e, cmd *c, const char *action, const char *even
  * Fail the command with a 400 naming `field` ("no <what> '<value>'") unless `table` has a
  * row whose `column` equals `value`; a NULL value passes. Table and column are constants.
  */
-err engine_require_row(engine *e, cmd *c, const char *table, const char *column,
-                       const char *value, const char *field, const char *what);
+err engine_require_row(engine *e, cmd *c, const char *table, const char *column, const char *value,
+                       const char *field, const char *what);
 /* Schedule `kind` for `id` at `at` (ms). Stale timers are fine: handlers re-check. */
 void engine_timer_add(engine *e, int64_t at, int kind, int64_t id);
 /* Fire every timer due by now (used after the manual clock moves). */

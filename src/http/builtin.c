@@ -104,7 +104,8 @@ static void events_list(req *r)
         json_object_set_new(o, "type", json_string(store_text(res, i, 2)));
         json_object_set_new(o, "entityType", json_string(store_text(res, i, 3)));
         json_object_set_new(o, "entityId", json_string(store_text(res, i, 4)));
-        json_object_set_new(o, "actor", json_string(store_text(res, i, 5) ? store_text(res, i, 5) : ""));
+        json_object_set_new(o, "actor",
+                            json_string(store_text(res, i, 5) ? store_text(res, i, 5) : ""));
         json_t *d = json_load(store_text(res, i, 6));
         json_object_set_new(o, "data", d ? d : json_object());
         json_array_append_new(arr, o);

@@ -34,8 +34,6 @@ void sse_hub_start(sse_hub *h);
 void sse_hub_close(sse_hub *h);
 void sse_hub_destroy(sse_hub *h);
 
-
-
 /* GET /api/v1/stream (sse.c) */
 void sse_handle(req *r);
 #endif

@@ -96,8 +96,7 @@ typedef struct {
     void *ctx;
 } query_visit;
 
-static enum MHD_Result visit_arg(void *cls, enum MHD_ValueKind kind, const char *k,
-                                 const char *v)
+static enum MHD_Result visit_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
     (void)kind;
     query_visit *q = cls;
@@ -192,7 +191,8 @@ void req_problem(req *r, const problem *p)
     snprintf(st, sizeof st, "%d", status);
     json_object_set_new(o, "code", json_string(p->code ? p->code : "internal"));
     json_object_set_new(o, "reason", json_string(http_reason(status)));
-    json_object_set_new(o, "message", json_string(p->message[0] ? p->message : http_reason(status)));
+    json_object_set_new(o, "message",
+                        json_string(p->message[0] ? p->message : http_reason(status)));
     json_object_set_new(o, "status", json_string(st));
     if (p->field[0])
         json_object_set_new(o, "field", json_string(p->field));
@@ -426,10 +426,8 @@ static void dispatch(req *r)
                         snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
                                  allow[0] ? ", " : "", rt->method);
             req_add_header(r, "Allow", allow);
-            req_fail(r, 405, "methodNotAllowed", "", "%s is not allowed on %s", r->method,
-                     r->path);
-        }
-        else
+            req_fail(r, 405, "methodNotAllowed", "", "%s is not allowed on %s", r->method, r->path);
+        } else
             req_fail(r, 404, "notFound", "", "no such resource: %s", r->path);
         return;
     }
@@ -471,7 +469,8 @@ static json_t *pick_fields(json_t *v, const char *fields)
     json_t *out = json_object();
     const char *k;
     json_t *val;
-    json_object_foreach(v, k, val) {
+    json_object_foreach(v, k, val)
+    {
         bool keep = strcmp(k, "id") == 0 || strcmp(k, "href") == 0;
         size_t kl = strlen(k);
         for (const char *f = fields; !keep && *f;) {
@@ -544,9 +543,8 @@ static void render_cmd(req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)version;
     http_server *s = cls;
@@ -678,8 +676,7 @@ err http_start(http_server *s, problem *p)
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon)
         return problem_set(p, ERR_BUSY, 503, "unavailable", "listen",
-                           "cannot listen on %s (in use, or not a local address?)",
-                           s->cfg.listen);
+                           "cannot listen on %s (in use, or not a local address?)", s->cfg.listen);
     sse_hub_start(s->hub);
     LOGI("http", "msg=\"listening\" url=http://%s threads=%d", s->cfg.listen, threads);
     return ERR_OK;

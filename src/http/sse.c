@@ -23,11 +23,11 @@ typedef struct sse_client sse_client;
 struct sse_client {
     sse_hub *hub;
     struct MHD_Connection *conn;
-    int64_t last;     /* last seq sent */
-    bool waiting;     /* suspended, in the waiters list */
-    bool ping;        /* send a heartbeat comment */
+    int64_t last; /* last seq sent */
+    bool waiting; /* suspended, in the waiters list */
+    bool ping;    /* send a heartbeat comment */
     bool closed;
-    buf pending;      /* formatted bytes not yet handed to MHD */
+    buf pending; /* formatted bytes not yet handed to MHD */
     size_t sent;
     sse_client *next; /* waiters list */
 };
@@ -154,7 +154,7 @@ static void collect(sse_client *c)
     if (rc)
         return;
     for (int i = 0; i < store_rows(r); i++) {
-        event_rec ev = {store_int(r, i, 0), store_int(r, i, 1), store_text(r, i, 2),
+        event_rec ev = {store_int(r, i, 0),  store_int(r, i, 1),  store_text(r, i, 2),
                         store_text(r, i, 3), store_text(r, i, 4), store_text(r, i, 5),
                         store_text(r, i, 6)};
         char *rec = format_event(&ev, h->srv->cfg.tz_offset_min);

@@ -73,8 +73,8 @@ out:
 err store_backup(const char *url, const char *path, problem *p)
 {
     if (is_pg(url)) {
-        char *const argv[] = {"pg_dump", "--format=custom", "--no-owner", "--file",
-                              (char *)path, (char *)url, NULL};
+        char *const argv[] = {"pg_dump",    "--format=custom", "--no-owner", "--file",
+                              (char *)path, (char *)url,       NULL};
         return run(argv, p);
     }
     if (access(path, F_OK) == 0)
@@ -88,8 +88,8 @@ err store_restore(const char *url, const char *path, problem *p)
     if (access(path, R_OK) != 0)
         return problem_set(p, ERR_NOTFOUND, 400, "invalidField", "from", "cannot read %s", path);
     if (is_pg(url)) {
-        char *const argv[] = {"pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname",
-                              (char *)url, (char *)path, NULL};
+        char *const argv[] = {"pg_restore", "--clean",   "--if-exists", "--no-owner",
+                              "--dbname",   (char *)url, (char *)path,  NULL};
         return run(argv, p);
     }
     return lite_copy(path, url, true, p);

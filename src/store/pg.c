@@ -102,25 +102,28 @@ static err pg_exec(store *s, const char *sql, const store_val *args, int n, stor
     char nums[64][24];
     const char *vals[64];
     const char **values = vals;
-    char (*numbuf)[24] = nums;
+    char(*numbuf)[24] = nums;
     if (n > 64) {
         values = xmalloc(sizeof(char *) * (size_t)n);
         numbuf = xmalloc(24 * (size_t)n);
     }
     for (int i = 0; i < n; i++) {
         switch (args[i].k) {
-        case SV_NULL: values[i] = NULL; break;
+        case SV_NULL:
+            values[i] = NULL;
+            break;
         case SV_INT:
             snprintf(numbuf[i], 24, "%lld", (long long)args[i].i);
             values[i] = numbuf[i];
             break;
-        case SV_TEXT: values[i] = args[i].s; break;
+        case SV_TEXT:
+            values[i] = args[i].s;
+            break;
         }
     }
     bool transaction_control = strncmp(sql, "BEGIN", 5) == 0 || strncmp(sql, "COMMIT", 6) == 0 ||
                                strncmp(sql, "ROLLBACK", 8) == 0 ||
-                               strncmp(sql, "SAVEPOINT", 9) == 0 ||
-                               strncmp(sql, "RELEASE", 7) == 0;
+                               strncmp(sql, "SAVEPOINT", 9) == 0 || strncmp(sql, "RELEASE", 7) == 0;
     PGresult *r;
     if (transaction_control) {
         r = PQexec(c->conn, sql);

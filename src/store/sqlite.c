@@ -92,8 +92,8 @@ static err lite_open(store *s, const char *url, bool writer, problem *p)
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(url, &l->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        problem_set(p, ERR_STORE, 503, "unavailable", "db", "cannot open SQLite store %s: %s",
-                    url, l->db ? sqlite3_errmsg(l->db) : "out of memory");
+        problem_set(p, ERR_STORE, 503, "unavailable", "db", "cannot open SQLite store %s: %s", url,
+                    l->db ? sqlite3_errmsg(l->db) : "out of memory");
         sqlite3_close(l->db);
         free(l);
         return ERR_STORE;
@@ -138,9 +138,15 @@ static err lite_exec(store *s, const char *sql, const store_val *args, int n, st
         return rc;
     for (int i = 0; i < n; i++) {
         switch (args[i].k) {
-        case SV_NULL: sqlite3_bind_null(st, i + 1); break;
-        case SV_INT: sqlite3_bind_int64(st, i + 1, args[i].i); break;
-        case SV_TEXT: sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_STATIC); break;
+        case SV_NULL:
+            sqlite3_bind_null(st, i + 1);
+            break;
+        case SV_INT:
+            sqlite3_bind_int64(st, i + 1, args[i].i);
+            break;
+        case SV_TEXT:
+            sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_STATIC);
+            break;
         }
     }
     store_res *r = out ? res_new(sqlite3_column_count(st)) : NULL;

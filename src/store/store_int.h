@@ -7,9 +7,9 @@
 /* result under construction: cells are offsets into one text buffer, -1 for NULL */
 struct store_res {
     int rows, cols;
-    int cap;       /* allocated cell slots */
-    int ncells;    /* cells filled */
-    long *off;     /* rows*cols offsets */
+    int cap;    /* allocated cell slots */
+    int ncells; /* cells filled */
+    long *off;  /* rows*cols offsets */
     buf text;
 };
 

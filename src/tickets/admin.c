@@ -16,9 +16,9 @@ static tickets_ctx *tctx(engine *e)
 
 /* ---- SLA policies ---- */
 
-static const char *const type_or_any[] = {"*", "consultation", "inquiry", "serviceRequest",
-                                          "faultReport", "complaint", "suggestion", "faultTicket",
-                                          NULL};
+static const char *const type_or_any[] = {
+    "*",          "consultation", "inquiry", "serviceRequest", "faultReport", "complaint",
+    "suggestion", "faultTicket",  NULL};
 static const char *const prio_or_any[] = {"*", "Critical", "High", "Medium", "Low", NULL};
 static const char *const level_or_any[] = {"*", "normal", "silver", "gold", "diamond", NULL};
 
@@ -70,15 +70,14 @@ static json_t *policy_load(store *s, int64_t id)
         char *href = xasprintf("/api/v1/slaPolicies/%s", store_text(r, 0, 0));
         o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s?}", "id", store_text(r, 0, 0),
                       "href", href, "ticketType", store_text(r, 0, 1), "priority",
-                      store_text(r, 0, 2), "customerLevel", store_text(r, 0, 3),
-                      "responseMinutes", (json_int_t)store_int(r, 0, 4), "resolutionMinutes",
+                      store_text(r, 0, 2), "customerLevel", store_text(r, 0, 3), "responseMinutes",
+                      (json_int_t)store_int(r, 0, 4), "resolutionMinutes",
                       (json_int_t)store_int(r, 0, 5), "calendar", store_text(r, 0, 6));
         free(href);
     }
     store_res_free(r);
     return o;
 }
-
 
 static void finish_write(engine *e, cmd *c, err *rc, const char *action, const char *etype,
                          const char *id, json_t *before, json_t *after, int status)
@@ -100,7 +99,8 @@ static err apply_policy_create(engine *e, cmd *c)
 {
     store *s = engine_store(e);
     tickets_policies_changed(tctx(e));
-    err rc = engine_require_row(e, c, "calendars", "id", jstr(c->in, "calendar"), "calendar", "calendar");
+    err rc = engine_require_row(e, c, "calendars", "id", jstr(c->in, "calendar"), "calendar",
+                                "calendar");
     if (rc)
         return rc;
     int64_t n = 0;
@@ -119,17 +119,17 @@ static err apply_policy_create(engine *e, cmd *c)
                            jstr(c->in, "customerLevel"));
     int64_t id = engine_next_id(e, "sla_policies");
     int64_t now = engine_now(e);
-    rc = store_exec(s,
-                    "INSERT INTO sla_policies(id, ticket_type, priority, customer_level,"
-                    " response_min, resolution_min, calendar_id, created, updated)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (store_val[]){SV_I(id), SV_S(jstr(c->in, "ticketType")),
-                                  SV_S(jstr(c->in, "priority")),
-                                  SV_S(jstr(c->in, "customerLevel")),
-                                  SV_I(json_integer_value(json_object_get(c->in, "responseMinutes"))),
-                                  SV_I(json_integer_value(json_object_get(c->in, "resolutionMinutes"))),
-                                  SV_S(jstr(c->in, "calendar")), SV_I(now), SV_I(now)},
-                    9);
+    rc = store_exec(
+        s,
+        "INSERT INTO sla_policies(id, ticket_type, priority, customer_level,"
+        " response_min, resolution_min, calendar_id, created, updated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (store_val[]){SV_I(id), SV_S(jstr(c->in, "ticketType")), SV_S(jstr(c->in, "priority")),
+                      SV_S(jstr(c->in, "customerLevel")),
+                      SV_I(json_integer_value(json_object_get(c->in, "responseMinutes"))),
+                      SV_I(json_integer_value(json_object_get(c->in, "resolutionMinutes"))),
+                      SV_S(jstr(c->in, "calendar")), SV_I(now), SV_I(now)},
+        9);
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     snprintf(c->location, sizeof c->location, "/api/v1/slaPolicies/%s", ids);
@@ -146,7 +146,8 @@ static err apply_policy_patch(engine *e, cmd *c)
     if (!before)
         return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no SLA policy %s",
                            c->id);
-    err rc = engine_require_row(e, c, "calendars", "id", jstr(c->in, "calendar"), "calendar", "calendar");
+    err rc = engine_require_row(e, c, "calendars", "id", jstr(c->in, "calendar"), "calendar",
+                                "calendar");
     json_t *v;
     if (!rc && (v = json_object_get(c->in, "responseMinutes")))
         rc = store_exec(s, "UPDATE sla_policies SET response_min = ? WHERE id = ?",
@@ -257,38 +258,31 @@ static void policies_get(req *r)
 /* ---- calendars ---- */
 
 static const json_field calendar_fields[] = {
-    {"id", JT_STRING, JF_REQUIRED, 32, NULL},
-    {"name", JT_STRING, JF_REQUIRED, 64, NULL},
-    {"hours", JT_ARRAY, JF_REQUIRED, 0, NULL},
-    {"holidays", JT_ARRAY, 0, 0, NULL},
-    {"href", JT_ANY, JF_READONLY, 0, NULL},
-    {NULL, 0, 0, 0, NULL},
+    {"id", JT_STRING, JF_REQUIRED, 32, NULL},  {"name", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"hours", JT_ARRAY, JF_REQUIRED, 0, NULL}, {"holidays", JT_ARRAY, 0, 0, NULL},
+    {"href", JT_ANY, JF_READONLY, 0, NULL},    {NULL, 0, 0, 0, NULL},
 };
 
 static const json_field calendar_patch_fields[] = {
-    {"name", JT_STRING, 0, 64, NULL},
-    {"hours", JT_ARRAY, 0, 0, NULL},
-    {"holidays", JT_ARRAY, 0, 0, NULL},
-    {"id", JT_ANY, JF_READONLY, 0, NULL},
-    {"href", JT_ANY, JF_READONLY, 0, NULL},
-    {NULL, 0, 0, 0, NULL},
+    {"name", JT_STRING, 0, 64, NULL},       {"hours", JT_ARRAY, 0, 0, NULL},
+    {"holidays", JT_ARRAY, 0, 0, NULL},     {"id", JT_ANY, JF_READONLY, 0, NULL},
+    {"href", JT_ANY, JF_READONLY, 0, NULL}, {NULL, 0, 0, 0, NULL},
 };
 
 static json_t *calendar_load(store *s, const char *id)
 {
     store_res *r;
-    if (store_query(s, "SELECT id, name, doc FROM calendars WHERE id = ?",
-                    (store_val[]){SV_S(id)}, 1, &r))
+    if (store_query(s, "SELECT id, name, doc FROM calendars WHERE id = ?", (store_val[]){SV_S(id)},
+                    1, &r))
         return NULL;
     json_t *o = NULL;
     if (store_rows(r) == 1) {
         json_t *doc = json_load(store_text(r, 0, 2));
         char *href = xasprintf("/api/v1/calendars/%s", store_text(r, 0, 0));
         json_t *hours = json_object_get(doc, "hours"), *hol = json_object_get(doc, "holidays");
-        o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", store_text(r, 0, 0), "href", href,
-                      "name", store_text(r, 0, 1), "hours",
-                      hours ? json_incref(hours) : json_array(), "holidays",
-                      hol ? json_incref(hol) : json_array());
+        o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", store_text(r, 0, 0), "href", href, "name",
+                      store_text(r, 0, 1), "hours", hours ? json_incref(hours) : json_array(),
+                      "holidays", hol ? json_incref(hol) : json_array());
         free(href);
         json_decref(doc);
     }
@@ -319,12 +313,11 @@ static err apply_calendar_create(engine *e, cmd *c)
     }
     char *doc = calendar_doc(c->in);
     int64_t now = engine_now(e);
-    err rc = store_exec(s,
-                        "INSERT INTO calendars(id, name, doc, created, updated)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (store_val[]){SV_S(id), SV_S(jstr(c->in, "name")), SV_S(doc), SV_I(now),
-                                      SV_I(now)},
-                        5);
+    err rc = store_exec(
+        s,
+        "INSERT INTO calendars(id, name, doc, created, updated)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (store_val[]){SV_S(id), SV_S(jstr(c->in, "name")), SV_S(doc), SV_I(now), SV_I(now)}, 5);
     free(doc);
     snprintf(c->location, sizeof c->location, "/api/v1/calendars/%s", id);
     finish_write(e, c, &rc, "create", "calendar", id, NULL, rc ? NULL : calendar_load(s, id), 201);
@@ -337,15 +330,13 @@ static err apply_calendar_patch(engine *e, cmd *c)
     tickets_policies_changed(tctx(e));
     json_t *before = calendar_load(s, c->id);
     if (!before)
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no calendar %s",
-                           c->id);
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no calendar %s", c->id);
     json_t *merged = json_deep_copy(before);
     json_object_update(merged, c->in);
     char *doc = calendar_doc(merged);
-    err rc = store_exec(s, "UPDATE calendars SET name = ?, doc = ?, updated = ? WHERE id = ?",
-                        (store_val[]){SV_S(jstr(merged, "name")), SV_S(doc), SV_I(engine_now(e)),
-                                      SV_S(c->id)},
-                        4);
+    err rc = store_exec(
+        s, "UPDATE calendars SET name = ?, doc = ?, updated = ? WHERE id = ?",
+        (store_val[]){SV_S(jstr(merged, "name")), SV_S(doc), SV_I(engine_now(e)), SV_S(c->id)}, 4);
     free(doc);
     json_decref(merged);
     /* re-time open work orders on every policy using this calendar */
@@ -367,11 +358,11 @@ static err check_calendar(const json_t *b, problem *p)
     if (!json_object_get(b, "hours") && !json_object_get(b, "holidays"))
         return ERR_OK;
     json_t *hours = json_object_get(b, "hours"), *hol = json_object_get(b, "holidays");
-    json_t *probe = json_pack("{s:o, s:o}", "hours",
-                              hours ? json_incref(hours)
-                                    : json_pack("[{s:i,s:s,s:s}]", "weekday", 1, "from", "09:00",
-                                                "to", "18:00"),
-                              "holidays", hol ? json_incref(hol) : json_array());
+    json_t *probe = json_pack(
+        "{s:o, s:o}", "hours",
+        hours ? json_incref(hours)
+              : json_pack("[{s:i,s:s,s:s}]", "weekday", 1, "from", "09:00", "to", "18:00"),
+        "holidays", hol ? json_incref(hol) : json_array());
     sla_calendar cal;
     err rc = sla_calendar_parse(probe, 480, &cal, p);
     json_decref(probe);
@@ -446,7 +437,6 @@ static json_t *rule_load(store *s, const char *id)
     return o;
 }
 
-
 static err apply_rule_create(engine *e, cmd *c)
 {
     store *s = engine_store(e);
@@ -467,7 +457,8 @@ static err apply_rule_create(engine *e, cmd *c)
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     snprintf(c->location, sizeof c->location, "/api/v1/dispatchRules/%s", ids);
-    finish_write(e, c, &rc, "create", "dispatchRule", ids, NULL, rc ? NULL : rule_load(s, ids), 201);
+    finish_write(e, c, &rc, "create", "dispatchRule", ids, NULL, rc ? NULL : rule_load(s, ids),
+                 201);
     return rc;
 }
 
@@ -476,13 +467,16 @@ static err apply_rule_patch(engine *e, cmd *c)
     store *s = engine_store(e);
     json_t *before = rule_load(s, c->id);
     if (!before)
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id",
-                           "no dispatch rule %s", c->id);
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no dispatch rule %s",
+                           c->id);
     err rc = engine_require_row(e, c, "work_groups", "id", jstr(c->in, "group"), "group", "group");
     static const struct {
         const char *json, *col;
-    } cols[] = {{"ticketType", "ticket_type"}, {"category", "category"}, {"area", "area"},
-                {"service", "service"},        {"group", "group_id"}};
+    } cols[] = {{"ticketType", "ticket_type"},
+                {"category", "category"},
+                {"area", "area"},
+                {"service", "service"},
+                {"group", "group_id"}};
     for (size_t i = 0; !rc && i < ARRAY_LEN(cols); i++) {
         if (!json_object_get(c->in, cols[i].json))
             continue;
@@ -507,9 +501,10 @@ static err apply_rule_delete(engine *e, cmd *c)
     store *s = engine_store(e);
     json_t *before = rule_load(s, c->id);
     if (!before)
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id",
-                           "no dispatch rule %s", c->id);
-    err rc = store_exec(s, "DELETE FROM dispatch_rules WHERE id = ?", (store_val[]){SV_S(c->id)}, 1);
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no dispatch rule %s",
+                           c->id);
+    err rc =
+        store_exec(s, "DELETE FROM dispatch_rules WHERE id = ?", (store_val[]){SV_S(c->id)}, 1);
     finish_write(e, c, &rc, "delete", "dispatchRule", c->id, before, NULL, 204);
     return rc;
 }
@@ -565,8 +560,8 @@ static void group_queue(req *r)
         return;
     const char *g = req_param(r, "id");
     int64_t n = 0;
-    if (store_scalar(s, "SELECT COUNT(*) FROM work_groups WHERE id = ?", (store_val[]){SV_S(g)},
-                     1, 0, &n) ||
+    if (store_scalar(s, "SELECT COUNT(*) FROM work_groups WHERE id = ?", (store_val[]){SV_S(g)}, 1,
+                     0, &n) ||
         !n) {
         req_fail(r, 404, "notFound", "id", "no group %s", g);
         return;

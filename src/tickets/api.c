@@ -26,12 +26,9 @@ static const json_field party_fields[] = {
 };
 
 static const json_field channel_fields[] = {
-    {"id", JT_STRING, 0, 64, NULL},
-    {"href", JT_STRING, 0, 200, NULL},
-    {"name", JT_STRING, 0, 64, NULL},
-    {"@referredType", JT_STRING, 0, 32, NULL},
-    {"@type", JT_STRING, 0, 32, NULL},
-    {NULL, 0, 0, 0, NULL},
+    {"id", JT_STRING, 0, 64, NULL},    {"href", JT_STRING, 0, 200, NULL},
+    {"name", JT_STRING, 0, 64, NULL},  {"@referredType", JT_STRING, 0, 32, NULL},
+    {"@type", JT_STRING, 0, 32, NULL}, {NULL, 0, 0, 0, NULL},
 };
 
 static const json_field note_fields[] = {
@@ -44,7 +41,10 @@ static const json_field note_fields[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-#define RO(n) {n, JT_ANY, JF_READONLY, 0, NULL}
+#define RO(n)                                                                                      \
+    {                                                                                              \
+        n, JT_ANY, JF_READONLY, 0, NULL                                                            \
+    }
 
 static const json_field create_fields[] = {
     {"name", JT_STRING, 0, 200, NULL},
@@ -65,12 +65,29 @@ static const json_field create_fields[] = {
     {"@type", JT_STRING, 0, 64, NULL},
     {"@baseType", JT_STRING, 0, 64, NULL},
     {"@schemaLocation", JT_STRING, 0, 200, NULL},
-    RO("id"), RO("href"), RO("status"), RO("stage"), RO("stageLabel"), RO("step"),
-    RO("creationDate"), RO("lastUpdate"), RO("statusChange"), RO("statusChangeDate"),
-    RO("statusChangeReason"), RO("expectedResolutionDate"), RO("resolutionDate"),
-    RO("slaState"), RO("escalated"), RO("repeatOf"), RO("troubleTicketRelationship"),
-    RO("assignedGroup"), RO("assignee"), RO("responseDueDate"), RO("respondedDate"),
-    RO("slaPolicy"), RO("createdBy"),
+    RO("id"),
+    RO("href"),
+    RO("status"),
+    RO("stage"),
+    RO("stageLabel"),
+    RO("step"),
+    RO("creationDate"),
+    RO("lastUpdate"),
+    RO("statusChange"),
+    RO("statusChangeDate"),
+    RO("statusChangeReason"),
+    RO("expectedResolutionDate"),
+    RO("resolutionDate"),
+    RO("slaState"),
+    RO("escalated"),
+    RO("repeatOf"),
+    RO("troubleTicketRelationship"),
+    RO("assignedGroup"),
+    RO("assignee"),
+    RO("responseDueDate"),
+    RO("respondedDate"),
+    RO("slaPolicy"),
+    RO("createdBy"),
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -93,11 +110,27 @@ static const json_field patch_fields[] = {
     {"statusChangeReason", JT_STRING, 0, 400, NULL},
     {"note", JT_ARRAY, 0, 0, NULL},
     {"@type", JT_STRING, 0, 64, NULL},
-    RO("id"), RO("href"), RO("creationDate"), RO("lastUpdate"), RO("statusChange"),
-    RO("statusChangeDate"), RO("expectedResolutionDate"), RO("resolutionDate"), RO("slaState"),
-    RO("escalated"), RO("repeatOf"), RO("troubleTicketRelationship"), RO("stageLabel"),
-    RO("relatedParty"), RO("relatedEntity"), RO("channel"), RO("externalId"),
-    RO("responseDueDate"), RO("respondedDate"), RO("slaPolicy"), RO("createdBy"),
+    RO("id"),
+    RO("href"),
+    RO("creationDate"),
+    RO("lastUpdate"),
+    RO("statusChange"),
+    RO("statusChangeDate"),
+    RO("expectedResolutionDate"),
+    RO("resolutionDate"),
+    RO("slaState"),
+    RO("escalated"),
+    RO("repeatOf"),
+    RO("troubleTicketRelationship"),
+    RO("stageLabel"),
+    RO("relatedParty"),
+    RO("relatedEntity"),
+    RO("channel"),
+    RO("externalId"),
+    RO("responseDueDate"),
+    RO("respondedDate"),
+    RO("slaPolicy"),
+    RO("createdBy"),
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -111,7 +144,8 @@ static err check_items(const json_t *arr, const char *name, const json_field *fi
         return problem_field(p, name, "at most %zu entries", max);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         char path[48];
         snprintf(path, sizeof path, "%s[%zu]", name, i);
         err rc = json_check(v, fields, path, p);
@@ -165,15 +199,16 @@ static err add_notes(engine *e, cmd *c, int64_t ticket_id, const json_t *notes, 
     json_t *n;
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)ticket_id);
-    json_array_foreach(notes, i, n) {
+    json_array_foreach(notes, i, n)
+    {
         const char *vis = jstr(n, "visibility") ? jstr(n, "visibility") : "internal";
-        err rc = store_exec(engine_store(e),
-                            "INSERT INTO ticket_notes(id, ticket_id, time, author, text,"
-                            " visibility) VALUES (?, ?, ?, ?, ?, ?)",
-                            (store_val[]){SV_I(engine_next_id(e, "ticket_notes")), SV_I(ticket_id),
-                                          SV_I(now), SV_S(c->actor), SV_S(jstr(n, "text")),
-                                          SV_S(vis)},
-                            6);
+        err rc =
+            store_exec(engine_store(e),
+                       "INSERT INTO ticket_notes(id, ticket_id, time, author, text,"
+                       " visibility) VALUES (?, ?, ?, ?, ?, ?)",
+                       (store_val[]){SV_I(engine_next_id(e, "ticket_notes")), SV_I(ticket_id),
+                                     SV_I(now), SV_S(c->actor), SV_S(jstr(n, "text")), SV_S(vis)},
+                       6);
         if (!rc)
             rc = engine_emit(e, "ticket.noteAdded", "ticket", ids, c->actor,
                              json_pack("{s:s}", "visibility", vis));
@@ -188,9 +223,9 @@ static err add_move(engine *e, const char *actor, const ticket *t, const char *f
     return store_exec(engine_store(e),
                       "INSERT INTO ticket_moves(id, ticket_id, time, actor, from_stage, to_stage,"
                       " status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (store_val[]){SV_I(engine_next_id(e, "ticket_moves")), SV_I(t->id),
-                                    SV_I(now), SV_S(actor), SV_S(from), SV_S(t->stage),
-                                    SV_S(t->status), SV_S(t->status_change_reason)},
+                      (store_val[]){SV_I(engine_next_id(e, "ticket_moves")), SV_I(t->id), SV_I(now),
+                                    SV_S(actor), SV_S(from), SV_S(t->stage), SV_S(t->status),
+                                    SV_S(t->status_change_reason)},
                       8);
 }
 
@@ -258,7 +293,8 @@ static const char *customer_of(const json_t *parties)
 {
     size_t i;
     json_t *p;
-    json_array_foreach(parties, i, p) {
+    json_array_foreach(parties, i, p)
+    {
         const char *role = jstr(p, "role");
         if (role && (strcmp(role, "customer") == 0 || strcmp(role, "Customer") == 0))
             return jstr(p, "id");
@@ -398,7 +434,6 @@ static void create(req *r)
 
 /* ---- patch: field changes and lifecycle moves ---- */
 
-
 static err dispatch_target(store *s, const ticket *t, const char **out, char **owned)
 {
     *out = NULL;
@@ -413,10 +448,9 @@ static err dispatch_target(store *s, const ticket *t, const char **out, char **o
     int n = store_rows(r);
     dispatch_rule *rules = xcalloc((size_t)n + 1, sizeof *rules);
     for (int i = 0; i < n; i++)
-        rules[i] = (dispatch_rule){store_int(r, i, 0),   (int)store_int(r, i, 1),
-                                   store_text(r, i, 2),  store_text(r, i, 3),
-                                   store_text(r, i, 4),  store_text(r, i, 5),
-                                   store_text(r, i, 6)};
+        rules[i] = (dispatch_rule){
+            store_int(r, i, 0),  (int)store_int(r, i, 1), store_text(r, i, 2), store_text(r, i, 3),
+            store_text(r, i, 4), store_text(r, i, 5),     store_text(r, i, 6)};
     ticket_keys k = {t->ticket_type, t->category, t->area, t->service};
     int hit = rules_match(rules, n, &k);
     if (hit >= 0) {
@@ -512,9 +546,10 @@ static err apply_patch(engine *e, cmd *c)
     if (!target && status) {
         target = lifecycle_stage_for_status(t.stage, status);
         if (!target) {
-            rc = problem_set(&c->prob, ERR_CONFLICT, 409, "illegalTransition", "status",
-                             "status: a work order in stage %s (status %s) cannot move to status %s",
-                             t.stage, t.status, status);
+            rc =
+                problem_set(&c->prob, ERR_CONFLICT, 409, "illegalTransition", "status",
+                            "status: a work order in stage %s (status %s) cannot move to status %s",
+                            t.stage, t.status, status);
             goto out;
         }
     }
@@ -605,9 +640,9 @@ static err apply_patch(engine *e, cmd *c)
                                    "status", t.status, "reason", t.status_change_reason,
                                    "assignedGroup", t.assigned_group));
     if (!rc && target && strcmp(target, "dispatched") == 0)
-        rc = engine_emit(e, "ticket.dispatched", "ticket", ids, c->actor,
-                         json_pack("{s:s, s:b}", "group", t.assigned_group, "byRule",
-                                   owned_group != NULL));
+        rc = engine_emit(
+            e, "ticket.dispatched", "ticket", ids, c->actor,
+            json_pack("{s:s, s:b}", "group", t.assigned_group, "byRule", owned_group != NULL));
     json_decref(after);
     if (!rc) {
         tickets_schedule(e, &t);
@@ -797,8 +832,8 @@ static void on_param(void *ctx, const char *k, const char *v)
     }
     static const struct {
         const char *param, *op;
-    } times[] = {{"createdAfter", ">="},      {"creationDate.gte", ">="}, {"creationDate.gt", ">"},
-                 {"createdBefore", "<"},      {"creationDate.lt", "<"},   {"creationDate.lte", "<="}};
+    } times[] = {{"createdAfter", ">="}, {"creationDate.gte", ">="}, {"creationDate.gt", ">"},
+                 {"createdBefore", "<"}, {"creationDate.lt", "<"},   {"creationDate.lte", "<="}};
     for (size_t i = 0; i < ARRAY_LEN(times); i++) {
         if (strcmp(k, times[i].param) != 0)
             continue;
@@ -832,8 +867,8 @@ static void list(req *r)
          * in every index), so the page costs `limit` row reads however many rows match.
          */
         char *count_sql = xasprintf("SELECT COUNT(*) FROM tickets%s", q.where.data);
-        char *sql = xasprintf("SELECT id FROM tickets%s ORDER BY id DESC LIMIT ? OFFSET ?",
-                              q.where.data);
+        char *sql =
+            xasprintf("SELECT id FROM tickets%s ORDER BY id DESC LIMIT ? OFFSET ?", q.where.data);
         int64_t total = 0;
         store_res *res = NULL;
         err rc = store_scalar(s, count_sql, q.args, q.n, 0, &total);

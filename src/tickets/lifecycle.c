@@ -14,9 +14,9 @@ const char *const ticket_severity_names[] = {"Critical", "Major", "Minor", "Warn
 const char *const ticket_priority_names[] = {"Critical", "High", "Medium", "Low", NULL};
 const char *const ticket_level_names[] = {"normal", "silver", "gold", "diamond", NULL};
 const char *const ticket_step_names[] = {"verify", "query", "locate", "handle", NULL};
-const char *const ticket_status_names[] = {"acknowledged", "rejected", "pending",
+const char *const ticket_status_names[] = {"acknowledged", "rejected",   "pending",
                                            "held",         "inProgress", "cancelled",
-                                           "closed",       "resolved", NULL};
+                                           "closed",       "resolved",   NULL};
 
 typedef struct {
     const char *stage, *status, *zh;
@@ -37,10 +37,12 @@ static const stage_def stages[] = {
     {"cancelled", "cancelled", "已撤销", SLA_STOPS},
 };
 
-const char *const ticket_stage_names[] = {"new",      "resolvedAtFirstLine", "dispatched",
-                                          "accepted", "inProgress",          "pending",
-                                          "feedback", "replied",             "closed",
-                                          "reopened", "cancelled",           NULL};
+const char *const ticket_stage_names[] = {"new",        "resolvedAtFirstLine",
+                                          "dispatched", "accepted",
+                                          "inProgress", "pending",
+                                          "feedback",   "replied",
+                                          "closed",     "reopened",
+                                          "cancelled",  NULL};
 
 #define FIRST (ROLE_AGENT | ROLE_SUPERVISOR | ROLE_ADMIN)
 #define SECOND (ROLE_SPECIALIST | ROLE_ENGINEER | ROLE_SUPERVISOR | ROLE_ADMIN)
@@ -157,7 +159,8 @@ const char *lifecycle_stage_for_status(const char *current, const char *status)
         {"acknowledged", "new", "new"},
     };
     for (size_t i = 0; i < ARRAY_LEN(map); i++)
-        if (strcmp(map[i].status, status) == 0 && (!map[i].from || strcmp(map[i].from, current) == 0))
+        if (strcmp(map[i].status, status) == 0 &&
+            (!map[i].from || strcmp(map[i].from, current) == 0))
             return map[i].to;
     return NULL;
 }

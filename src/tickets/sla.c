@@ -113,7 +113,8 @@ err sla_calendar_parse(const json_t *doc, int tz, sla_calendar *out, problem *p)
         return problem_field(p, "hours", "at least one business-hours window is required");
     size_t i;
     json_t *h;
-    json_array_foreach(hours, i, h) {
+    json_array_foreach(hours, i, h)
+    {
         char f[40];
         snprintf(f, sizeof f, "hours[%zu]", i);
         if (!json_is_object(h))
@@ -148,7 +149,8 @@ err sla_calendar_parse(const json_t *doc, int tz, sla_calendar *out, problem *p)
     json_t *hol = json_object_get(doc, "holidays");
     if (hol && !json_is_array(hol))
         return problem_field(p, "holidays", "must be an array of dates YYYY-MM-DD");
-    json_array_foreach(hol, i, h) {
+    json_array_foreach(hol, i, h)
+    {
         char f[40];
         snprintf(f, sizeof f, "holidays[%zu]", i);
         int64_t ms;

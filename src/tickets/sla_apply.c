@@ -15,7 +15,8 @@ err ticket_calendar(store *s, const char *id, int tz, sla_calendar *out, bool *h
     if (!id)
         return ERR_OK;
     store_res *r;
-    err rc = store_query(s, "SELECT doc FROM calendars WHERE id = ?", (store_val[]){SV_S(id)}, 1, &r);
+    err rc =
+        store_query(s, "SELECT doc FROM calendars WHERE id = ?", (store_val[]){SV_S(id)}, 1, &r);
     if (rc)
         return rc;
     if (store_rows(r) == 1) {
@@ -123,7 +124,8 @@ err tickets_choose_policy(tickets_ctx *tc, store *s, ticket *t)
 /* recompute the response due time from creation */
 static void response_due(ticket *t, const sla_calendar *cal)
 {
-    t->response_due = t->response_target ? sla_add_business(cal, t->created, t->response_target) : 0;
+    t->response_due =
+        t->response_target ? sla_add_business(cal, t->created, t->response_target) : 0;
 }
 
 err tickets_sla_after_move(store *s, ticket *t, const char *from_stage, int64_t now, int tz)
@@ -309,8 +311,8 @@ static err on_sla_timer(engine *e, int64_t id, int64_t at)
                                            "reason", "slaBreached"));
             }
             if (!rc) {
-                json_t *a = json_pack("{s:s?, s:b}", "assignedGroup", t.assigned_group,
-                                      "escalated", 1);
+                json_t *a =
+                    json_pack("{s:s?, s:b}", "assignedGroup", t.assigned_group, "escalated", 1);
                 json_t *b = json_pack("{s:s?, s:b}", "assignedGroup", from, "escalated", 0);
                 rc = engine_audit(e, "system", "escalate", "ticket", ids, b, a);
                 json_decref(a);

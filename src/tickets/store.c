@@ -17,8 +17,14 @@ typedef struct {
     size_t off;
 } col_def;
 
-#define S(f, c) {c, C_STR, offsetof(ticket, f)}
-#define I(f, c) {c, C_INT, offsetof(ticket, f)}
+#define S(f, c)                                                                                    \
+    {                                                                                              \
+        c, C_STR, offsetof(ticket, f)                                                              \
+    }
+#define I(f, c)                                                                                    \
+    {                                                                                              \
+        c, C_INT, offsetof(ticket, f)                                                              \
+    }
 
 static const col_def cols[] = {
     I(id, "id"),
@@ -71,10 +77,17 @@ static const col_def cols[] = {
 /* columns whose 0 is stored as NULL */
 static bool zero_is_null(const col_def *c)
 {
-    static const char *const nullable[] = {"requested_resolution", "resolution_date", "repeat_of",
-                                           "sla_policy", "sla_target_ms", "sla_running_since",
-                                           "resolution_due", "response_target_ms", "response_due",
-                                           "responded", NULL};
+    static const char *const nullable[] = {"requested_resolution",
+                                           "resolution_date",
+                                           "repeat_of",
+                                           "sla_policy",
+                                           "sla_target_ms",
+                                           "sla_running_since",
+                                           "resolution_due",
+                                           "response_target_ms",
+                                           "response_due",
+                                           "responded",
+                                           NULL};
     return str_in(c->name, nullable);
 }
 

@@ -14,7 +14,7 @@
 #include "http/http.h"
 
 /* ---- lifecycle (lifecycle.c) ---- */
-extern const char *const ticket_stage_names[];  /* NULL-terminated */
+extern const char *const ticket_stage_names[]; /* NULL-terminated */
 extern const char *const ticket_type_names[];
 extern const char *const ticket_severity_names[];
 extern const char *const ticket_priority_names[];
@@ -41,9 +41,9 @@ sla_mode lifecycle_sla_mode(const char *stage);
 
 /* ---- SLA arithmetic (sla.c) ---- */
 typedef struct sla_calendar {
-    int tz;              /* offset minutes of local business time */
-    int nwin[7];         /* windows per weekday, Monday = 0 */
-    int win[7][4][2];    /* [from, to) minutes after local midnight */
+    int tz;           /* offset minutes of local business time */
+    int nwin[7];      /* windows per weekday, Monday = 0 */
+    int win[7][4][2]; /* [from, to) minutes after local midnight */
     int nholidays;
     int64_t holidays[64]; /* local day numbers (days since 1970-01-01 local) */
 } sla_calendar;

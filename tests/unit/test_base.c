@@ -35,9 +35,16 @@ static void bad_times_are_refused(void **state)
 {
     (void)state;
     int64_t z;
-    const char *bad[] = {"", "tomorrow", "2026-13-01", "2026-02-30", "2026-11-23T25:00",
-                         "2026-11-23T10:00+8", "2026-11-23T10:00:00.Z", "2026-11-23X10:00",
-                         "2026-11-23T10:00:00Zjunk", NULL};
+    const char *bad[] = {"",
+                         "tomorrow",
+                         "2026-13-01",
+                         "2026-02-30",
+                         "2026-11-23T25:00",
+                         "2026-11-23T10:00+8",
+                         "2026-11-23T10:00:00.Z",
+                         "2026-11-23X10:00",
+                         "2026-11-23T10:00:00Zjunk",
+                         NULL};
     for (int i = 0; bad[i]; i++)
         assert_int_equal(time_parse_iso(bad[i], 480, &z), ERR_INVALID);
 }
@@ -47,10 +54,10 @@ static void utf8_is_checked_strictly(void **state)
     (void)state;
     assert_true(utf8_valid("守夜 ok", strlen("守夜 ok")));
     assert_false(utf8_valid("\xff", 1));
-    assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
-    assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    assert_false(utf8_valid("\xe5\xae", 2));         /* cut short */
-    assert_false(utf8_valid("a\0b", 3));             /* NUL */
+    assert_false(utf8_valid("\xc0\xaf", 2));     /* overlong '/' */
+    assert_false(utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    assert_false(utf8_valid("\xe5\xae", 2));     /* cut short */
+    assert_false(utf8_valid("a\0b", 3));         /* NUL */
     assert_int_equal(utf8_chars("守夜ab"), 4);
 }
 
@@ -79,7 +86,7 @@ static void check_one(const char *text, err want, const char *field, const char 
 static void json_checks_name_the_field(void **state)
 {
     (void)state;
-    check_one("{\"name\":\"守夜守夜\"}", ERR_OK, NULL, NULL);   /* 4 characters, 12 bytes */
+    check_one("{\"name\":\"守夜守夜\"}", ERR_OK, NULL, NULL); /* 4 characters, 12 bytes */
     check_one("{\"name\":\"守夜守夜守\"}", ERR_INVALID, "name", "invalidField");
     check_one("{}", ERR_INVALID, "name", "missingField");
     check_one("{\"name\":\"a\",\"x\":1}", ERR_INVALID, "x", "unknownField");

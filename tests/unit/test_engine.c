@@ -32,7 +32,8 @@ static err apply_insert(engine *e, cmd *c)
     if (!rc) {
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)n);
-        rc = engine_emit(e, "test.inserted", "log", id, c->actor, json_pack("{s:I}", "n", (json_int_t)n));
+        rc = engine_emit(e, "test.inserted", "log", id, c->actor,
+                         json_pack("{s:I}", "n", (json_int_t)n));
     }
     if (!rc && n < 0)
         return problem_set(&c->prob, ERR_INVALID, 400, "invalidField", "n", "n: negative");
@@ -44,7 +45,8 @@ static err on_timer(engine *e, int64_t id, int64_t at)
 {
     (void)at;
     fired++;
-    return store_exec(engine_store(e), "INSERT INTO log VALUES (?)", (store_val[]){SV_I(1000 + id)}, 1);
+    return store_exec(engine_store(e), "INSERT INTO log VALUES (?)", (store_val[]){SV_I(1000 + id)},
+                      1);
 }
 
 static err apply_advance(engine *e, cmd *c)
@@ -143,7 +145,8 @@ static void many_commands_commit_in_order(void **state)
     free(cs);
     /* events are in submission order */
     store_res *r;
-    assert_int_equal(store_query(engine_store(e), "SELECT seq, entity_id FROM events WHERE seq > ? ORDER BY seq",
+    assert_int_equal(store_query(engine_store(e),
+                                 "SELECT seq, entity_id FROM events WHERE seq > ? ORDER BY seq",
                                  (store_val[]){SV_I(seq0)}, 1, &r),
                      ERR_OK);
     assert_int_equal(store_rows(r), N);
@@ -168,8 +171,12 @@ static void timers_fire_when_the_manual_clock_passes_them(void **state)
     problem p = {0};
     assert_int_equal(engine_start(e, &p), ERR_OK);
     fired = 0;
-    assert_int_equal(call(e, apply_schedule, json_pack("{s:I, s:i}", "at", (json_int_t)5060000, "id", 7)), ERR_OK);
-    assert_int_equal(call(e, apply_schedule, json_pack("{s:I, s:i}", "at", (json_int_t)5030000, "id", 8)), ERR_OK);
+    assert_int_equal(
+        call(e, apply_schedule, json_pack("{s:I, s:i}", "at", (json_int_t)5060000, "id", 7)),
+        ERR_OK);
+    assert_int_equal(
+        call(e, apply_schedule, json_pack("{s:I, s:i}", "at", (json_int_t)5030000, "id", 8)),
+        ERR_OK);
     assert_int_equal(call(e, apply_advance, json_pack("{s:I}", "to", (json_int_t)5029999)), ERR_OK);
     assert_int_equal(fired, 0);
     assert_int_equal(call(e, apply_advance, json_pack("{s:I}", "to", (json_int_t)5030000)), ERR_OK);

@@ -37,7 +37,8 @@ static void a_legal_move_by_the_wrong_role_is_forbidden(void **state)
 {
     (void)state;
     problem p = {0};
-    assert_int_equal(lifecycle_check("dispatched", "accepted", NULL, ROLE_AGENT, &p), ERR_FORBIDDEN);
+    assert_int_equal(lifecycle_check("dispatched", "accepted", NULL, ROLE_AGENT, &p),
+                     ERR_FORBIDDEN);
     assert_int_equal(p.status, 403);
     assert_int_equal(lifecycle_check("feedback", "replied", NULL, ROLE_SPECIALIST, &p),
                      ERR_FORBIDDEN);
@@ -48,7 +49,8 @@ static void pending_returns_only_where_it_came_from(void **state)
 {
     (void)state;
     problem p = {0};
-    assert_int_equal(lifecycle_check("pending", "accepted", "accepted", ROLE_SPECIALIST, &p), ERR_OK);
+    assert_int_equal(lifecycle_check("pending", "accepted", "accepted", ROLE_SPECIALIST, &p),
+                     ERR_OK);
     assert_int_equal(lifecycle_check("pending", "inProgress", "accepted", ROLE_SPECIALIST, &p),
                      ERR_CONFLICT);
     assert_int_equal(lifecycle_check("pending", "cancelled", "accepted", ROLE_AGENT, &p), ERR_OK);

@@ -61,9 +61,9 @@ static void business_hours_skip_nights_weekends_and_holidays(void **state)
     assert_int_equal(sla_add_business(&c, at("2026-11-23T03:00:00+08:00"), 0),
                      at("2026-11-23T03:00:00+08:00"));
     /* a whole week holds 4 working days (one holiday) of 9 h */
-    assert_int_equal(sla_business_between(&c, at("2026-11-23T00:00:00+08:00"),
-                                          at("2026-11-30T00:00:00+08:00")),
-                     4 * 9 * HOUR);
+    assert_int_equal(
+        sla_business_between(&c, at("2026-11-23T00:00:00+08:00"), at("2026-11-30T00:00:00+08:00")),
+        4 * 9 * HOUR);
 }
 
 static void adding_and_measuring_agree(void **state)
@@ -83,8 +83,8 @@ static void a_calendar_error_names_the_field(void **state)
     (void)state;
     sla_calendar c;
     problem p = {0};
-    json_t *bad = json_pack("{s:[{s:i,s:s,s:s}]}", "hours", "weekday", 1, "from", "9am", "to",
-                            "18:00");
+    json_t *bad =
+        json_pack("{s:[{s:i,s:s,s:s}]}", "hours", "weekday", 1, "from", "9am", "to", "18:00");
     assert_int_equal(sla_calendar_parse(bad, 480, &c, &p), ERR_INVALID);
     assert_string_equal(p.field, "hours[0].from");
     json_decref(bad);
@@ -106,10 +106,10 @@ static void pending_pauses_the_resolution_clock(void **state)
     sla_start(&c, t0);
     int64_t due0 = sla_due(&c, NULL);
     assert_int_equal(due0, t0 + 24 * HOUR);
-    sla_stop(&c, NULL, t0 + 10 * MIN);        /* pending */
-    assert_int_equal(sla_due(&c, NULL), 0);   /* no due time while paused */
+    sla_stop(&c, NULL, t0 + 10 * MIN);      /* pending */
+    assert_int_equal(sla_due(&c, NULL), 0); /* no due time while paused */
     assert_int_equal(sla_used(&c, NULL, t0 + 5 * HOUR), 10 * MIN);
-    sla_start(&c, t0 + 10 * MIN + 2 * HOUR);  /* back after two hours */
+    sla_start(&c, t0 + 10 * MIN + 2 * HOUR); /* back after two hours */
     assert_int_equal(sla_due(&c, NULL), due0 + 2 * HOUR);
     assert_string_equal(sla_state_name(&c, SLA_RUNS), "running");
     assert_string_equal(sla_state_name(&c, SLA_PAUSES), "paused");
@@ -136,7 +136,7 @@ static void a_reopen_resumes_with_the_time_already_used(void **state)
     sla_start(&c, t0);
     sla_stop(&c, NULL, t0 + 4 * HOUR); /* resolved */
     assert_string_equal(sla_state_name(&c, SLA_STOPS), "met");
-    sla_start(&c, t0 + 100 * HOUR);    /* reopened days later */
+    sla_start(&c, t0 + 100 * HOUR); /* reopened days later */
     assert_int_equal(sla_due(&c, NULL), t0 + 106 * HOUR);
 }
 

@@ -106,11 +106,14 @@ static void migrating_twice_changes_nothing(void **state)
 static void values_round_trip_with_placeholders(void **state)
 {
     store *s = open_target(state);
-    assert_int_equal(store_script(s, "CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, n BIGINT, t TEXT)"), ERR_OK);
+    assert_int_equal(
+        store_script(s, "CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, n BIGINT, t TEXT)"),
+        ERR_OK);
     assert_int_equal(store_exec(s, "DELETE FROM kv", NULL, 0), ERR_OK);
-    assert_int_equal(store_exec(s, "INSERT INTO kv(k, n, t) VALUES (?, ?, ?)",
-                                (store_val[]){SV_S("a"), SV_I(9007199254740993LL), SV_S("光机告警 ok")}, 3),
-                     ERR_OK);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO kv(k, n, t) VALUES (?, ?, ?)",
+                   (store_val[]){SV_S("a"), SV_I(9007199254740993LL), SV_S("光机告警 ok")}, 3),
+        ERR_OK);
     assert_int_equal(store_exec(s, "INSERT INTO kv(k, n, t) VALUES (?, ?, ?)",
                                 (store_val[]){SV_S("b"), SV_N, SV_S(NULL)}, 3),
                      ERR_OK);
@@ -159,12 +162,14 @@ static void a_commit_survives_reopening(void **state)
     store *s = open_target(state);
     assert_int_equal(store_script(s, "CREATE TABLE IF NOT EXISTS dur (x BIGINT)"), ERR_OK);
     assert_int_equal(store_begin(s), ERR_OK);
-    assert_int_equal(store_exec(s, "INSERT INTO dur VALUES (?)", (store_val[]){SV_I(77)}, 1), ERR_OK);
+    assert_int_equal(store_exec(s, "INSERT INTO dur VALUES (?)", (store_val[]){SV_I(77)}, 1),
+                     ERR_OK);
     assert_int_equal(store_commit(s), ERR_OK);
     store_close(s);
     s = open_target(state);
     int64_t n = 0;
-    assert_int_equal(store_scalar(s, "SELECT COUNT(*) FROM dur WHERE x = 77", NULL, 0, 0, &n), ERR_OK);
+    assert_int_equal(store_scalar(s, "SELECT COUNT(*) FROM dur WHERE x = 77", NULL, 0, 0, &n),
+                     ERR_OK);
     assert_true(n >= 1);
     store_close(s);
 }
@@ -174,8 +179,10 @@ static void a_unique_violation_is_a_conflict(void **state)
     store *s = open_target(state);
     assert_int_equal(store_script(s, "CREATE TABLE IF NOT EXISTS uq (k TEXT PRIMARY KEY)"), ERR_OK);
     store_exec(s, "DELETE FROM uq", NULL, 0);
-    assert_int_equal(store_exec(s, "INSERT INTO uq VALUES (?)", (store_val[]){SV_S("x")}, 1), ERR_OK);
-    assert_int_equal(store_exec(s, "INSERT INTO uq VALUES (?)", (store_val[]){SV_S("x")}, 1), ERR_CONFLICT);
+    assert_int_equal(store_exec(s, "INSERT INTO uq VALUES (?)", (store_val[]){SV_S("x")}, 1),
+                     ERR_OK);
+    assert_int_equal(store_exec(s, "INSERT INTO uq VALUES (?)", (store_val[]){SV_S("x")}, 1),
+                     ERR_CONFLICT);
     store_close(s);
 }
 
@@ -193,18 +200,19 @@ static void a_backup_is_a_readable_copy(void **state)
     store *b;
     assert_int_equal(store_open(out, false, &b, &p), ERR_OK);
     int64_t n = 0;
-    assert_int_equal(store_scalar(b, "SELECT COUNT(*) FROM dur WHERE x = 77", NULL, 0, 0, &n), ERR_OK);
+    assert_int_equal(store_scalar(b, "SELECT COUNT(*) FROM dur WHERE x = 77", NULL, 0, 0, &n),
+                     ERR_OK);
     assert_true(n >= 1);
     store_close(b);
     unlink(out);
 }
 
-#define ALL(prefix)                                                                            \
-    cmocka_unit_test(migrating_twice_changes_nothing),                                        \
-        cmocka_unit_test(values_round_trip_with_placeholders),                                \
-        cmocka_unit_test(a_savepoint_rollback_undoes_only_the_inner_work),                    \
-        cmocka_unit_test(a_commit_survives_reopening),                                        \
-        cmocka_unit_test(a_unique_violation_is_a_conflict),                                   \
+#define ALL(prefix)                                                                                \
+    cmocka_unit_test(migrating_twice_changes_nothing),                                             \
+        cmocka_unit_test(values_round_trip_with_placeholders),                                     \
+        cmocka_unit_test(a_savepoint_rollback_undoes_only_the_inner_work),                         \
+        cmocka_unit_test(a_commit_survives_reopening),                                             \
+        cmocka_unit_test(a_unique_violation_is_a_conflict),                                        \
         cmocka_unit_test(a_backup_is_a_readable_copy)
 
 int main(void)
