@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "notify/notify.h"
 #include "tickets/tickets.h"
 
 #include <ctype.h>
@@ -24,6 +25,9 @@ void app_config_defaults(app_config *c)
     c->token_ttl_s = 12 * 3600;
     c->repeat_days = 30;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->notify_sms, sizeof c->notify_sms, "log");
+    snprintf(c->kannel_url, sizeof c->kannel_url, "http://127.0.0.1:13013/cgi-bin/sendsms");
+    snprintf(c->sms_from, sizeof c->sms_from, "10086");
 }
 
 typedef struct {
@@ -40,6 +44,12 @@ static const option_def options[] = {
     {"repeat_days", "SHOUYE_REPEAT_DAYS", "window for repeat complaints in days"},
     {"threads", "SHOUYE_THREADS", "HTTP worker threads (0 = cores)"},
     {"log_level", "SHOUYE_LOG_LEVEL", "debug | info | warn | error"},
+    {"notify_sms", "SHOUYE_NOTIFY_SMS", "log | kannel"},
+    {"kannel_url", "SHOUYE_KANNEL_URL", "Kannel sendsms URL"},
+    {"kannel_user", "SHOUYE_KANNEL_USER", "Kannel sendsms-user"},
+    {"kannel_password", "SHOUYE_KANNEL_PASSWORD", "Kannel sendsms password"},
+    {"sms_from", "SHOUYE_SMS_FROM", "sender number"},
+    {"public_url", "SHOUYE_PUBLIC_URL", "base URL the SMS gateway uses for delivery reports"},
 };
 
 err app_config_set(app_config *c, const char *key, const char *v, problem *p)
@@ -80,6 +90,24 @@ err app_config_set(app_config *c, const char *key, const char *v, problem *p)
         if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error"))
             return problem_field(p, "log_level", "must be debug, info, warn or error");
         snprintf(c->log_level, sizeof c->log_level, "%s", v);
+    } else if (strcmp(key, "notify_sms") == 0) {
+        if (strcmp(v, "log") && strcmp(v, "kannel"))
+            return problem_field(p, "notify_sms", "must be log or kannel");
+        snprintf(c->notify_sms, sizeof c->notify_sms, "%s", v);
+    } else if (strcmp(key, "kannel_url") == 0 || strcmp(key, "public_url") == 0) {
+        if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+            return problem_field(p, key, "must be an http:// or https:// URL");
+        char *dst = strcmp(key, "kannel_url") == 0 ? c->kannel_url : c->public_url;
+        size_t cap = strcmp(key, "kannel_url") == 0 ? sizeof c->kannel_url : sizeof c->public_url;
+        if (strlen(v) >= cap)
+            return problem_field(p, key, "too long");
+        snprintf(dst, cap, "%s", v);
+    } else if (strcmp(key, "kannel_user") == 0) {
+        snprintf(c->kannel_user, sizeof c->kannel_user, "%s", v);
+    } else if (strcmp(key, "kannel_password") == 0) {
+        snprintf(c->kannel_password, sizeof c->kannel_password, "%s", v);
+    } else if (strcmp(key, "sms_from") == 0) {
+        snprintf(c->sms_from, sizeof c->sms_from, "%s", v);
     } else {
         return problem_set(p, ERR_INVALID, 400, "unknownField", key, "%s: unknown option", key);
     }
@@ -157,6 +185,7 @@ struct app {
     http_server *http;
     auth_ctx *auth;
     tickets_ctx *tickets;
+    notify_ctx *notify;
 };
 
 /* GET/POST /api/v1/admin/clock */
@@ -293,10 +322,26 @@ err app_start(const app_config *c, app **out, problem *p)
     http_add_builtin_routes(a->http);
     auth_register(a->auth, a->http);
     tickets_register(a->tickets, a->http);
+    char public_url[300];
+    snprintf(public_url, sizeof public_url, "%s", c->public_url);
+    if (!public_url[0])
+        snprintf(public_url, sizeof public_url, "http://%s", c->listen);
+    notify_config ncfg = {.sms = c->notify_sms,
+                          .kannel_url = c->kannel_url,
+                          .kannel_user = c->kannel_user,
+                          .kannel_password = c->kannel_password,
+                          .sms_from = c->sms_from,
+                          .public_url = public_url,
+                          .tz = c->tz_offset_min};
+    a->notify = notify_create(&ncfg);
+    notify_attach_engine(a->notify, a->eng, a->readers);
+    notify_register(a->notify, a->http);
     http_add_routes(a->http, app_routes, a);
     rc = engine_start(a->eng, p);
     if (!rc)
         rc = http_start(a->http, p);
+    if (!rc && notify_start(a->notify))
+        rc = problem_set(p, ERR_INTERNAL, 500, "internal", "", "cannot start the notifier");
     if (rc) {
         app_stop(a);
         return rc;
@@ -313,11 +358,13 @@ void app_stop(app *a)
         return;
     /* order: stop accepting, drain the engine (every waiting request is answered), close */
     http_quiesce(a->http);
+    notify_stop(a->notify); /* it submits to the engine: stop it first */
     engine_stop(a->eng);
     http_stop(a->http);
     http_destroy(a->http);
     engine_destroy(a->eng);
     tickets_destroy(a->tickets);
+    notify_destroy(a->notify);
     auth_destroy(a->auth);
     store_pool_destroy(a->readers);
     clock_destroy(a->clk);
@@ -338,6 +385,7 @@ void app_print_routes(void)
     http_add_builtin_routes(h);
     auth_register(NULL, h);
     tickets_register(NULL, h);
+    notify_register(NULL, h);
     http_add_routes(h, app_routes, NULL);
     http_each_route(h, print_route, NULL);
     http_destroy(h);

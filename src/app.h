@@ -18,6 +18,13 @@ typedef struct app_config {
     int repeat_days;
     int threads;
     char log_level[16];
+    /* notifications */
+    char notify_sms[16]; /* log | kannel */
+    char kannel_url[256];
+    char kannel_user[64];
+    char kannel_password[64];
+    char sms_from[32];
+    char public_url[256]; /* how the SMS gateway reaches us for delivery reports */
 } app_config;
 
 /* Defaults, then the file (if any), then SHOUYE_* environment variables. */

@@ -59,6 +59,12 @@ struct engine {
     engine_start_fn start_fns[16];
     void (*abort_fns[8])(engine *);
     int nabort;
+    struct {
+        engine_emit_fn fn;
+        void *ctx;
+    } emit_hooks[8];
+    int nemit;
+    bool in_emit_hook;
     int nstart;
     subscriber subs[16];
     int nsubs;
@@ -94,6 +100,15 @@ void engine_on_start(engine *e, engine_start_fn fn)
 {
     if (e->nstart < (int)ARRAY_LEN(e->start_fns))
         e->start_fns[e->nstart++] = fn;
+}
+
+void engine_on_emit(engine *e, engine_emit_fn fn, void *ctx)
+{
+    if (e->nemit < (int)ARRAY_LEN(e->emit_hooks)) {
+        e->emit_hooks[e->nemit].fn = fn;
+        e->emit_hooks[e->nemit].ctx = ctx;
+        e->nemit++;
+    }
 }
 
 void engine_on_abort(engine *e, void (*fn)(engine *e))
@@ -218,7 +233,16 @@ err engine_emit(engine *e, const char *type, const char *entity_type, const char
                                        xstrdup(entity_id),
                                        xstrdup(actor ? actor : ""),
                                        text};
-    return ERR_OK;
+    /* hooks write in the same transaction; an event they emit does not re-enter them */
+    if (!e->in_emit_hook && e->nemit) {
+        pend_event *p = &e->pend[e->npend - 1];
+        event_rec ev = {p->seq, p->time, p->type, p->etype, p->eid, p->actor, p->data};
+        e->in_emit_hook = true;
+        for (int i = 0; i < e->nemit && !rc; i++)
+            rc = e->emit_hooks[i].fn(e, e->emit_hooks[i].ctx, &ev);
+        e->in_emit_hook = false;
+    }
+    return rc;
 }
 
 err engine_audit(engine *e, const char *actor, const char *action, const char *entity_type,

@@ -76,6 +76,13 @@ engine *engine_create(store *w, sy_clock *clk);
 void engine_on_timer(engine *e, int kind, engine_timer_fn fn);
 void engine_on_start(engine *e, engine_start_fn fn);
 void engine_subscribe(engine *e, engine_event_fn fn, void *ctx);
+/*
+ * Called inside the transaction for every event as it is emitted (after its row is
+ * written): a module that must write in the same transaction as the change — the
+ * notification outbox — does it here. An error rolls the command back.
+ */
+typedef err (*engine_emit_fn)(engine *e, void *ctx, const event_rec *ev);
+void engine_on_emit(engine *e, engine_emit_fn fn, void *ctx);
 /* Called on the engine thread when a batch could not commit (caches must be dropped). */
 void engine_on_abort(engine *e, void (*fn)(engine *e));
 /* Start the thread. */
@@ -121,7 +128,7 @@ void engine_timer_add(engine *e, int64_t at, int kind, int64_t id);
 err engine_fire_due(engine *e);
 
 /* Module contexts reachable from timer handlers: slot numbers are fixed per module. */
-enum { ENGINE_CTX_TICKETS = 0, ENGINE_CTX_MAX = 8 };
+enum { ENGINE_CTX_TICKETS = 0, ENGINE_CTX_NOTIFY = 1, ENGINE_CTX_MAX = 8 };
 void engine_set_ctx(engine *e, int slot, void *ctx);
 void *engine_ctx(engine *e, int slot);
 

@@ -89,6 +89,18 @@ static const char *const migrations[] = {
     "  time BIGINT NOT NULL, actor TEXT NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,"
     "  status TEXT NOT NULL, reason TEXT);"
     "CREATE INDEX ticket_moves_ticket ON ticket_moves(ticket_id, id);",
+    /* 2: the transactional outbox (SMS, webhooks) and TMF event hubs */
+    "CREATE TABLE outbox ("
+    "  id @ID_PK, created BIGINT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL,"
+    "  template TEXT, body TEXT NOT NULL, entity_type TEXT, entity_id TEXT, event_seq BIGINT,"
+    "  hub_id BIGINT, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt BIGINT NOT NULL, last_error TEXT, sent_at BIGINT, delivered_at BIGINT,"
+    "  dlr_status INTEGER, dlr_token TEXT, updated BIGINT NOT NULL);"
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+    "CREATE INDEX outbox_entity ON outbox(entity_type, entity_id, id);"
+    "CREATE TABLE hubs ("
+    "  id @ID_PK, callback TEXT NOT NULL, query TEXT, secret TEXT,"
+    "  created BIGINT NOT NULL, created_by TEXT NOT NULL);",
 };
 
 static char *dialect(store *s, const char *sql)

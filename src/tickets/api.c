@@ -636,9 +636,9 @@ static err apply_patch(engine *e, cmd *c)
                          json_pack("{s:O}", "fields", changed));
     if (!rc && target)
         rc = engine_emit(e, "ticket.stageChanged", "ticket", ids, c->actor,
-                         json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "from", from, "to", t.stage,
-                                   "status", t.status, "reason", t.status_change_reason,
-                                   "assignedGroup", t.assigned_group));
+                         json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "from", from, "to",
+                                   t.stage, "status", t.status, "reason", t.status_change_reason,
+                                   "assignedGroup", t.assigned_group, "customer", t.customer_id));
     if (!rc && target && strcmp(target, "dispatched") == 0)
         rc = engine_emit(
             e, "ticket.dispatched", "ticket", ids, c->actor,
