@@ -80,6 +80,19 @@ if [ -x tests/crash/run.sh ]; then
   rm -f "$log"
 fi
 
+# --- SMS through the real Kannel gateway (bearerbox, smsbox, fake SMSC on 127.0.0.1) ---
+if [ -x tests/kannel/run.sh ]; then
+  log=$(mktemp)
+  tests/kannel/run.sh >"$log" 2>&1
+  rc=$?
+  cat "$log" >&2
+  ok=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $1}')
+  fail=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $3}')
+  if [ "$rc" -ne 0 ] && [ "${fail:-0}" -eq 0 ]; then fail=1; fi
+  count "kannel" "${ok:-0}" "${fail:-0}"
+  rm -f "$log"
+fi
+
 # --- fuzz: a short libFuzzer run over request parsing and validation ---
 if [ -f tests/fuzz/fuzz_request.c ] && [ "${SHOUYE_SKIP_FUZZ:-0}" != 1 ]; then
   if make -s fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-20} >/tmp/shouye-fuzz.log 2>&1; then
