@@ -174,14 +174,18 @@ static err on_emit(engine *e, void *ctx, const event_rec *ev)
     if (strncmp(ev->type, "ticket.", 7) != 0)
         return ERR_OK;
     err rc = ERR_OK;
+    if (!n->hubs_loaded)
+        rc = load_hubs(n, engine_store(e));
     const char *tmf = NULL;
-    for (size_t i = 0; i < ARRAY_LEN(tmf_events); i++)
+    for (size_t i = 0; n->nhubs && i < ARRAY_LEN(tmf_events); i++)
         if (strcmp(tmf_events[i].event, ev->type) == 0)
             tmf = tmf_events[i].tmf_event;
+    bool sms = strcmp(ev->type, "ticket.created") == 0 ||
+               strcmp(ev->type, "ticket.stageChanged") == 0;
+    if (rc || (!tmf && !sms))
+        return rc; /* the common case costs no JSON parsing on the engine thread */
     json_t *data = json_load(ev->data);
     if (tmf) {
-        if (!n->hubs_loaded)
-            rc = load_hubs(n, engine_store(e));
         bool resolved = strcmp(ev->type, "ticket.stageChanged") == 0 &&
                         str_eq(jstr(data, "status"), "resolved");
         for (int i = 0; !rc && i < n->nhubs; i++) {
@@ -196,7 +200,7 @@ static err on_emit(engine *e, void *ctx, const event_rec *ev)
             }
         }
     }
-    if (!rc)
+    if (!rc && sms)
         rc = customer_sms(e, ev, data);
     json_decref(data);
     return rc;
