@@ -102,6 +102,38 @@ describe('the TMF621 event hub', () => {
   });
 });
 
+describe('never twice', () => {
+  test('a delivery cut off by kill -9 is marked unknown after restart, not sent again', async () => {
+    let hits = 0;
+    const stuck = createServer(() => { hits++; /* never answers */ });
+    await new Promise((r) => stuck.listen(0, '127.0.0.1', r));
+    try {
+      const cb = `http://127.0.0.1:${stuck.address().port}/hang`;
+      const h = await srv.api('POST', '/tmf-api/troubleTicket/v4/hub', { token: integ, body: { callback: cb } });
+      const t = (await srv.api('POST', TT, { token: agent, body: { description: '卡住的回调', severity: 'Minor', ticketType: 'inquiry' } })).json;
+      const mine = async () => (await outbox(`&channel=webhook&entityId=${t.id}`)).find((n) => n.recipient === cb);
+      assert.ok(await until(async () => hits >= 1 && (await mine()).state === 'sending'), 'the delivery is in flight');
+      srv.proc.kill('SIGKILL');
+      await new Promise((r) => srv.proc.on('exit', r));
+      await srv.restart();
+      sup = await srv.login('supervisor1');
+      integ = await srv.login('integration1');
+      agent = await srv.login('agent1');
+      admin = await srv.login('admin', ADMIN_PW);
+      const n = await mine();
+      assert.equal(n.state, 'unknown');
+      assert.match(n.lastError, /never sent twice/);
+      await srv.advance(admin, 3600000);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(hits, 1, 'the callback was called once');
+      await srv.api('DELETE', `/tmf-api/troubleTicket/v4/hub/${h.json.id}`, { token: integ });
+    } finally {
+      stuck.closeAllConnections?.();
+      stuck.close();
+    }
+  });
+});
+
 describe('customer SMS', () => {
   test('accepted and resolved texts are queued with the change and sent through the adapter', async () => {
     const party = [{ id: '13800138000', role: 'customer' }];
