@@ -180,8 +180,8 @@ static err on_emit(engine *e, void *ctx, const event_rec *ev)
     for (size_t i = 0; n->nhubs && i < ARRAY_LEN(tmf_events); i++)
         if (strcmp(tmf_events[i].event, ev->type) == 0)
             tmf = tmf_events[i].tmf_event;
-    bool sms = strcmp(ev->type, "ticket.created") == 0 ||
-               strcmp(ev->type, "ticket.stageChanged") == 0;
+    bool sms =
+        strcmp(ev->type, "ticket.created") == 0 || strcmp(ev->type, "ticket.stageChanged") == 0;
     if (rc || (!tmf && !sms))
         return rc; /* the common case costs no JSON parsing on the engine thread */
     json_t *data = json_load(ev->data);
@@ -212,8 +212,9 @@ static void on_committed(void *ctx, const event_rec *ev)
     (void)ev;
     notify_ctx *n = ctx;
     pthread_mutex_lock(&n->lock);
-    n->kick = true;
-    pthread_cond_signal(&n->cv);
+    for (size_t i = 0; i < ARRAY_LEN(n->senders); i++)
+        n->senders[i].kick = true;
+    pthread_cond_broadcast(&n->cv);
     pthread_mutex_unlock(&n->lock);
 }
 
@@ -523,8 +524,21 @@ err notify_start(notify_ctx *n)
     if (n->started)
         return ERR_OK;
     n->stop = false;
-    if (pthread_create(&n->thread, NULL, notify_sender_main, n) != 0)
-        return ERR_INTERNAL;
+    static const char *const channels[] = {"sms", "webhook"};
+    for (size_t i = 0; i < ARRAY_LEN(n->senders); i++) {
+        n->senders[i].n = n;
+        n->senders[i].channel = channels[i];
+        n->senders[i].kick = true;
+        if (pthread_create(&n->senders[i].thread, NULL, notify_sender_main, &n->senders[i]) != 0) {
+            pthread_mutex_lock(&n->lock);
+            n->stop = true;
+            pthread_cond_broadcast(&n->cv);
+            pthread_mutex_unlock(&n->lock);
+            for (size_t k = 0; k < i; k++)
+                pthread_join(n->senders[k].thread, NULL);
+            return ERR_INTERNAL;
+        }
+    }
     n->started = true;
     return ERR_OK;
 }
@@ -535,8 +549,9 @@ void notify_stop(notify_ctx *n)
         return;
     pthread_mutex_lock(&n->lock);
     n->stop = true;
-    pthread_cond_signal(&n->cv);
+    pthread_cond_broadcast(&n->cv);
     pthread_mutex_unlock(&n->lock);
-    pthread_join(n->thread, NULL);
+    for (size_t i = 0; i < ARRAY_LEN(n->senders); i++)
+        pthread_join(n->senders[i].thread, NULL);
     n->started = false;
 }

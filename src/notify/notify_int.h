@@ -20,15 +20,20 @@ struct notify_ctx {
     hub_ent *hubs;
     int nhubs;
     bool hubs_loaded;
-    /* the sender */
-    pthread_t thread;
+    /* the senders: one per channel, so a slow webhook receiver never holds up an SMS */
+    struct sender {
+        notify_ctx *n;
+        const char *channel;
+        pthread_t thread;
+        bool kick;
+    } senders[2];
     pthread_mutex_t lock;
     pthread_cond_t cv;
-    bool started, stop, kick;
+    bool started, stop;
 };
 
 void notify_hubs_changed(notify_ctx *n);
-/* sender.c */
+/* sender.c; arg is a struct sender */
 void *notify_sender_main(void *arg);
 
 #endif

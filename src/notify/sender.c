@@ -231,7 +231,7 @@ static void send_webhook(CURL *curl, job *j)
 
 /* ---- the loop ---- */
 
-static int load_due(notify_ctx *n, job *jobs)
+static int load_due(notify_ctx *n, const char *channel, job *jobs)
 {
     store *s = store_pool_get(n->readers);
     if (!s)
@@ -240,8 +240,9 @@ static int load_due(notify_ctx *n, job *jobs)
     if (store_query(s,
                     "SELECT o.id, o.channel, o.recipient, o.body, o.attempts, o.dlr_token,"
                     " h.secret FROM outbox o LEFT JOIN hubs h ON h.id = o.hub_id"
-                    " WHERE o.state = 'pending' AND o.next_attempt <= ? ORDER BY o.id LIMIT ?",
-                    (store_val[]){SV_I(engine_now(n->eng)), SV_I(BATCH)}, 2, &r))
+                    " WHERE o.state = 'pending' AND o.channel = ? AND o.next_attempt <= ?"
+                    " ORDER BY o.id LIMIT ?",
+                    (store_val[]){SV_S(channel), SV_I(engine_now(n->eng)), SV_I(BATCH)}, 3, &r))
         return 0;
     int count = store_rows(r);
     for (int i = 0; i < count; i++) {
@@ -259,10 +260,10 @@ static int load_due(notify_ctx *n, job *jobs)
     return count;
 }
 
-static bool run_once(notify_ctx *n, CURL *curl)
+static bool run_once(notify_ctx *n, const char *channel, CURL *curl)
 {
     job jobs[BATCH];
-    int count = load_due(n, jobs);
+    int count = load_due(n, channel, jobs);
     if (!count)
         return false;
     /* claim: durable before anything is sent */
@@ -320,12 +321,14 @@ static bool run_once(notify_ctx *n, CURL *curl)
 
 void *notify_sender_main(void *arg)
 {
-    notify_ctx *n = arg;
-    pthread_setname_np(pthread_self(), "notify");
+    struct sender *me = arg;
+    notify_ctx *n = me->n;
+    pthread_setname_np(pthread_self(),
+                       strcmp(me->channel, "sms") == 0 ? "notify-sms" : "notify-hook");
     CURL *curl = curl_easy_init();
     pthread_mutex_lock(&n->lock);
     while (!n->stop) {
-        if (!n->kick) {
+        if (!me->kick) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 500 * 1000000L;
@@ -335,14 +338,14 @@ void *notify_sender_main(void *arg)
             }
             pthread_cond_timedwait(&n->cv, &n->lock, &ts);
         }
-        n->kick = false;
+        me->kick = false;
         if (n->stop)
             break;
         pthread_mutex_unlock(&n->lock);
-        bool more = curl && run_once(n, curl);
+        bool more = curl && run_once(n, me->channel, curl);
         pthread_mutex_lock(&n->lock);
         if (more)
-            n->kick = true;
+            me->kick = true;
     }
     pthread_mutex_unlock(&n->lock);
     curl_easy_cleanup(curl);

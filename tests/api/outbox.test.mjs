@@ -113,6 +113,9 @@ describe('never twice', () => {
       const t = (await srv.api('POST', TT, { token: agent, body: { description: '卡住的回调', severity: 'Minor', ticketType: 'inquiry' } })).json;
       const mine = async () => (await outbox(`&channel=webhook&entityId=${t.id}`)).find((n) => n.recipient === cb);
       assert.ok(await until(async () => hits >= 1 && (await mine()).state === 'sending'), 'the delivery is in flight');
+      // a stuck webhook receiver does not hold up customer SMS
+      const s2 = (await srv.api('POST', TT, { token: agent, body: { description: '短信不受影响', severity: 'Minor', ticketType: 'inquiry', relatedParty: [{ id: '13900139000', role: 'customer' }] } })).json;
+      assert.ok(await until(async () => (await outbox(`&channel=sms&entityId=${s2.id}`))[0]?.state === 'sent'), 'the SMS went out meanwhile');
       srv.proc.kill('SIGKILL');
       await new Promise((r) => srv.proc.on('exit', r));
       await srv.restart();
