@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "customers/customers.h"
 #include "notify/notify.h"
 #include "tickets/tickets.h"
 
@@ -186,6 +187,7 @@ struct app {
     auth_ctx *auth;
     tickets_ctx *tickets;
     notify_ctx *notify;
+    customers_ctx *customers;
 };
 
 /* GET/POST /api/v1/admin/clock */
@@ -336,6 +338,9 @@ err app_start(const app_config *c, app **out, problem *p)
     a->notify = notify_create(&ncfg);
     notify_attach_engine(a->notify, a->eng, a->readers);
     notify_register(a->notify, a->http);
+    a->customers = customers_create(c->tz_offset_min);
+    engine_set_ctx(a->eng, ENGINE_CTX_CUSTOMERS, a->customers);
+    customers_register(a->customers, a->http);
     http_add_routes(a->http, app_routes, a);
     rc = engine_start(a->eng, p);
     if (!rc)
@@ -365,6 +370,7 @@ void app_stop(app *a)
     engine_destroy(a->eng);
     tickets_destroy(a->tickets);
     notify_destroy(a->notify);
+    customers_destroy(a->customers);
     auth_destroy(a->auth);
     store_pool_destroy(a->readers);
     clock_destroy(a->clk);
@@ -386,6 +392,7 @@ void app_print_routes(void)
     auth_register(NULL, h);
     tickets_register(NULL, h);
     notify_register(NULL, h);
+    customers_register(NULL, h);
     http_add_routes(h, app_routes, NULL);
     http_each_route(h, print_route, NULL);
     http_destroy(h);

@@ -128,7 +128,7 @@ void engine_timer_add(engine *e, int64_t at, int kind, int64_t id);
 err engine_fire_due(engine *e);
 
 /* Module contexts reachable from timer handlers: slot numbers are fixed per module. */
-enum { ENGINE_CTX_TICKETS = 0, ENGINE_CTX_NOTIFY = 1, ENGINE_CTX_MAX = 8 };
+enum { ENGINE_CTX_TICKETS = 0, ENGINE_CTX_NOTIFY = 1, ENGINE_CTX_CUSTOMERS = 2, ENGINE_CTX_MAX = 8 };
 void engine_set_ctx(engine *e, int slot, void *ctx);
 void *engine_ctx(engine *e, int slot);
 

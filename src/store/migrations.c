@@ -101,6 +101,18 @@ static const char *const migrations[] = {
     "CREATE TABLE hubs ("
     "  id @ID_PK, callback TEXT NOT NULL, query TEXT, secret TEXT,"
     "  created BIGINT NOT NULL, created_by TEXT NOT NULL);",
+    /* 3: subscribers (C1) */
+    "CREATE TABLE subscribers ("
+    "  msisdn TEXT PRIMARY KEY, account_id TEXT, name TEXT NOT NULL, id_type TEXT,"
+    "  id_number TEXT, address TEXT, contacts TEXT, password_hash TEXT,"
+    "  level TEXT NOT NULL, vip INTEGER NOT NULL DEFAULT 0, points BIGINT NOT NULL DEFAULT 0,"
+    "  area TEXT, attachment TEXT, status TEXT NOT NULL, created BIGINT NOT NULL,"
+    "  updated BIGINT NOT NULL);"
+    "CREATE INDEX subscribers_name ON subscribers(name);"
+    "CREATE INDEX subscribers_area ON subscribers(area, msisdn);"
+    "CREATE INDEX subscribers_level ON subscribers(level, msisdn);"
+    "CREATE INDEX subscribers_account ON subscribers(account_id);"
+    "CREATE INDEX subscribers_attachment ON subscribers(attachment);",
 };
 
 static char *dialect(store *s, const char *sql)

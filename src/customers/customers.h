@@ -1,0 +1,26 @@
+/*
+ * customers — the subscriber (C1): number and account, identity, address, contacts, level
+ * (普通/银卡/金卡/钻石) and VIP flag, points, area and the network element the line hangs
+ * from; the service password (argon2id) and its check, rate-limited per number. Personal
+ * data is masked for roles that do not need it, and every unmasked view is audited.
+ * Tariffs, accounts, bills, VAS and the 360 overview grow here next (issue 3).
+ */
+#ifndef SHOUYE_CUSTOMERS_H
+#define SHOUYE_CUSTOMERS_H
+
+#include "engine/engine.h"
+#include "http/http.h"
+
+typedef struct customers_ctx customers_ctx;
+
+customers_ctx *customers_create(int tz);
+void customers_destroy(customers_ctx *c);
+void customers_register(customers_ctx *c, http_server *s);
+
+/* Masking helpers (also for logs): 13800138000 → 138****8000; an ID number keeps its first
+ * 6 and last 4 characters; an address its first 6 characters. `out` ≥ 64 bytes. */
+void mask_phone(const char *s, char *out, size_t n);
+void mask_id_number(const char *s, char *out, size_t n);
+void mask_address(const char *s, char *out, size_t n);
+
+#endif

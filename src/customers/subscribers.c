@@ -1,0 +1,641 @@
+/*
+ * subscribers.c — subscriber profiles: create, change, find, view (masked or, for the roles
+ * that need it, in full and audited), and the service-password check.
+ */
+#include "customers/customers.h"
+
+#include "auth/auth.h"
+#include "notify/notify.h"
+#include "tickets/tickets.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERIFY_MAX_FAILS 5
+#define VERIFY_WINDOW_MS (15 * 60 * 1000)
+#define VERIFY_SLOTS 1024
+
+typedef struct {
+    char msisdn[16];
+    int fails;
+    int64_t since;
+} verify_slot;
+
+struct customers_ctx {
+    int tz;
+    pthread_mutex_t lock;
+    verify_slot slots[VERIFY_SLOTS];
+};
+
+/* roles that see personal data in full (their full views are audited) */
+#define FULL_VIEW (ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_INTEGRATION)
+
+static const char *const levels[] = {"normal", "silver", "gold", "diamond", NULL};
+static const char *const id_types[] = {"idCard",     "passport", "hkMacaoPass",
+                                       "taiwanPass", "other",    NULL};
+static const char *const statuses[] = {"active", "suspended", "closed", NULL};
+
+void mask_phone(const char *s, char *out, size_t n)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len >= 7)
+        snprintf(out, n, "%.3s****%s", s, s + len - 4);
+    else
+        snprintf(out, n, "****");
+}
+
+void mask_id_number(const char *s, char *out, size_t n)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len > 10)
+        snprintf(out, n, "%.6s%.*s%s", s, (int)(len - 10), "********************", s + len - 4);
+    else
+        snprintf(out, n, "****");
+}
+
+void mask_address(const char *s, char *out, size_t n)
+{
+    if (!s) {
+        snprintf(out, n, "%s", "");
+        return;
+    }
+    /* keep the first six characters (UTF-8 aware): district level, not the door */
+    size_t bytes = 0, chars = 0;
+    while (s[bytes] && chars < 6) {
+        bytes++;
+        while (((unsigned char)s[bytes] & 0xC0) == 0x80)
+            bytes++;
+        chars++;
+    }
+    snprintf(out, n, "%.*s****", (int)bytes, s);
+}
+
+static const char *normalize(const char *msisdn, char *out, size_t n)
+{
+    if (!notify_msisdn_ok(msisdn))
+        return NULL;
+    size_t len = strlen(msisdn);
+    snprintf(out, n, "%s", msisdn + len - 11);
+    return out;
+}
+
+/* ---- rendering ---- */
+
+#define SUB_COLS                                                                                   \
+    "msisdn, account_id, name, id_type, id_number, address, contacts, level, vip, points, area,"   \
+    " attachment, status, created, updated, password_hash IS NOT NULL"
+
+static json_t *sub_row(const store_res *r, int i, bool full, int tz)
+{
+    char t[40], m[96];
+    json_t *o = json_object();
+    const char *msisdn = store_text(r, i, 0);
+    json_object_set_new(o, "id", json_string(msisdn));
+    char *href = xasprintf("/api/v1/subscribers/%s", msisdn);
+    json_object_set_new(o, "href", json_string(href));
+    free(href);
+    json_object_set_new(o, "msisdn", json_string(msisdn));
+    if (store_text(r, i, 1))
+        json_object_set_new(o, "accountId", json_string(store_text(r, i, 1)));
+    json_object_set_new(o, "name", json_string(store_text(r, i, 2)));
+    if (store_text(r, i, 3))
+        json_object_set_new(o, "idType", json_string(store_text(r, i, 3)));
+    if (store_text(r, i, 4)) {
+        if (!full)
+            mask_id_number(store_text(r, i, 4), m, sizeof m);
+        json_object_set_new(o, "idNumber", json_string(full ? store_text(r, i, 4) : m));
+    }
+    if (store_text(r, i, 5)) {
+        if (!full)
+            mask_address(store_text(r, i, 5), m, sizeof m);
+        json_object_set_new(o, "address", json_string(full ? store_text(r, i, 5) : m));
+    }
+    json_t *contacts = json_load(store_text(r, i, 6));
+    if (json_is_array(contacts) && !full) {
+        size_t k;
+        json_t *c;
+        json_array_foreach(contacts, k, c)
+        {
+            mask_phone(jstr(c, "phone"), m, sizeof m);
+            if (jstr(c, "phone"))
+                json_object_set_new(c, "phone", json_string(m));
+        }
+    }
+    json_object_set_new(o, "contacts", json_is_array(contacts) ? contacts : json_array());
+    if (!json_is_array(contacts))
+        json_decref(contacts);
+    json_object_set_new(o, "level", json_string(store_text(r, i, 7)));
+    json_object_set_new(o, "vip", json_boolean(store_int(r, i, 8)));
+    json_object_set_new(o, "points", json_integer(store_int(r, i, 9)));
+    if (store_text(r, i, 10))
+        json_object_set_new(o, "area", json_string(store_text(r, i, 10)));
+    if (store_text(r, i, 11))
+        json_object_set_new(o, "attachment", json_string(store_text(r, i, 11)));
+    json_object_set_new(o, "status", json_string(store_text(r, i, 12)));
+    time_iso(store_int(r, i, 13), tz, t, sizeof t);
+    json_object_set_new(o, "createdAt", json_string(t));
+    time_iso(store_int(r, i, 14), tz, t, sizeof t);
+    json_object_set_new(o, "updatedAt", json_string(t));
+    json_object_set_new(o, "hasServicePassword", json_boolean(store_int(r, i, 15)));
+    json_object_set_new(o, "masked", json_boolean(!full));
+    return o;
+}
+
+static json_t *sub_load(store *s, const char *msisdn, bool full, int tz)
+{
+    store_res *r;
+    if (store_query(s, "SELECT " SUB_COLS " FROM subscribers WHERE msisdn = ?",
+                    (store_val[]){SV_S(msisdn)}, 1, &r))
+        return NULL;
+    json_t *o = store_rows(r) ? sub_row(r, 0, full, tz) : NULL;
+    store_res_free(r);
+    return o;
+}
+
+/* ---- writes ---- */
+
+static const json_field contact_fields[] = {
+    {"name", JT_STRING, 0, 64, NULL},
+    {"phone", JT_STRING, JF_REQUIRED, 20, NULL},
+    {"relation", JT_STRING, 0, 32, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+#define RO(n)                                                                                      \
+    {                                                                                              \
+        n, JT_ANY, JF_READONLY, 0, NULL                                                            \
+    }
+static const json_field create_fields[] = {
+    {"msisdn", JT_STRING, JF_REQUIRED, 16, NULL},
+    {"name", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"accountId", JT_STRING, 0, 32, NULL},
+    {"idType", JT_STRING, 0, 16, id_types},
+    {"idNumber", JT_STRING, 0, 32, NULL},
+    {"address", JT_STRING, 0, 200, NULL},
+    {"contacts", JT_ARRAY, 0, 0, NULL},
+    {"servicePassword", JT_STRING, 0, 6, NULL},
+    {"level", JT_STRING, 0, 16, levels},
+    {"vip", JT_BOOL, 0, 0, NULL},
+    {"points", JT_INT, 0, 0, NULL},
+    {"area", JT_STRING, 0, 64, NULL},
+    {"attachment", JT_STRING, 0, 64, NULL},
+    {"status", JT_STRING, 0, 16, statuses},
+    RO("id"),
+    RO("href"),
+    RO("createdAt"),
+    RO("updatedAt"),
+    RO("masked"),
+    RO("hasServicePassword"),
+    {NULL, 0, 0, 0, NULL},
+};
+
+static const json_field patch_fields[] = {
+    {"name", JT_STRING, 0, 64, NULL},
+    {"accountId", JT_STRING, JF_NULLABLE, 32, NULL},
+    {"idType", JT_STRING, JF_NULLABLE, 16, id_types},
+    {"idNumber", JT_STRING, JF_NULLABLE, 32, NULL},
+    {"address", JT_STRING, JF_NULLABLE, 200, NULL},
+    {"contacts", JT_ARRAY, 0, 0, NULL},
+    {"servicePassword", JT_STRING, 0, 6, NULL},
+    {"level", JT_STRING, 0, 16, levels},
+    {"vip", JT_BOOL, 0, 0, NULL},
+    {"points", JT_INT, 0, 0, NULL},
+    {"area", JT_STRING, JF_NULLABLE, 64, NULL},
+    {"attachment", JT_STRING, JF_NULLABLE, 64, NULL},
+    {"status", JT_STRING, 0, 16, statuses},
+    RO("id"),
+    RO("href"),
+    RO("msisdn"),
+    RO("createdAt"),
+    RO("updatedAt"),
+    RO("masked"),
+    RO("hasServicePassword"),
+    {NULL, 0, 0, 0, NULL},
+};
+
+static err check_subscriber(const json_t *b, problem *p)
+{
+    const char *v = jstr(b, "msisdn");
+    if (v && !notify_msisdn_ok(v))
+        return problem_field(p, "msisdn", "must be a mobile number of 11 digits starting with 1");
+    if ((v = jstr(b, "name")) && utf8_chars(v) == 0)
+        return problem_field(p, "name", "must not be empty");
+    if ((v = jstr(b, "servicePassword"))) {
+        bool ok = strlen(v) == 6;
+        for (const char *q = v; ok && *q; q++)
+            ok = *q >= '0' && *q <= '9';
+        if (!ok)
+            return problem_field(p, "servicePassword", "must be 6 digits");
+    }
+    if ((v = jstr(b, "area")) && !area_code_ok(v))
+        return problem_field(p, "area", "must be an area code like GD.SZ.NS");
+    json_t *pts = json_object_get(b, "points");
+    if (pts && json_integer_value(pts) < 0)
+        return problem_field(p, "points", "must be ≥ 0");
+    json_t *contacts = json_object_get(b, "contacts");
+    if (json_array_size(contacts) > 5)
+        return problem_field(p, "contacts", "at most 5 contacts");
+    size_t i;
+    json_t *c;
+    json_array_foreach(contacts, i, c)
+    {
+        char path[32];
+        snprintf(path, sizeof path, "contacts[%zu]", i);
+        err rc = json_check(c, contact_fields, path, p);
+        if (rc)
+            return rc;
+    }
+    return ERR_OK;
+}
+
+/* Audit docs never carry the password hash; they carry the masked view. */
+static err apply_create(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    customers_ctx *cc = engine_ctx(e, ENGINE_CTX_CUSTOMERS);
+    char msisdn[16];
+    normalize(jstr(c->in, "msisdn"), msisdn, sizeof msisdn);
+    int64_t n = 0;
+    err rc = store_scalar(s, "SELECT COUNT(*) FROM subscribers WHERE msisdn = ?",
+                          (store_val[]){SV_S(msisdn)}, 1, 0, &n);
+    if (rc)
+        return rc;
+    if (n)
+        return problem_set(&c->prob, ERR_CONFLICT, 409, "conflict", "msisdn",
+                           "msisdn: subscriber %s exists", msisdn);
+    int64_t now = engine_now(e);
+    json_t *contacts = json_object_get(c->in, "contacts");
+    char *ctext = contacts ? json_dump(contacts) : NULL;
+    json_t *vip = json_object_get(c->in, "vip");
+    rc = store_exec(s,
+                    "INSERT INTO subscribers(msisdn, account_id, name, id_type, id_number, address,"
+                    " contacts, password_hash, level, vip, points, area, attachment, status,"
+                    " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (store_val[]){SV_S(msisdn), SV_S(jstr(c->in, "accountId")),
+                                  SV_S(jstr(c->in, "name")), SV_S(jstr(c->in, "idType")),
+                                  SV_S(jstr(c->in, "idNumber")), SV_S(jstr(c->in, "address")),
+                                  SV_S(ctext), SV_S(jstr(c->in, "_hash")),
+                                  SV_S(jstr(c->in, "level") ? jstr(c->in, "level") : "normal"),
+                                  SV_I(vip ? json_is_true(vip) : 0),
+                                  SV_I(json_integer_value(json_object_get(c->in, "points"))),
+                                  SV_S(jstr(c->in, "area")), SV_S(jstr(c->in, "attachment")),
+                                  SV_S(jstr(c->in, "status") ? jstr(c->in, "status") : "active"),
+                                  SV_I(now), SV_I(now)},
+                    16);
+    free(ctext);
+    if (rc)
+        return rc;
+    snprintf(c->location, sizeof c->location, "/api/v1/subscribers/%s", msisdn);
+    return engine_finish_change(e, c, "create", "created", "subscriber", msisdn, NULL,
+                                sub_load(s, msisdn, false, cc->tz), 201);
+}
+
+static err apply_patch(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    customers_ctx *cc = engine_ctx(e, ENGINE_CTX_CUSTOMERS);
+    json_t *before = sub_load(s, c->id, false, cc->tz);
+    if (!before)
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "msisdn", "no subscriber %s",
+                           c->id);
+    static const struct {
+        const char *json, *col;
+        int kind; /* 0 text, 1 int, 2 bool, 3 json */
+    } cols[] = {{"name", "name", 0},
+                {"accountId", "account_id", 0},
+                {"idType", "id_type", 0},
+                {"idNumber", "id_number", 0},
+                {"address", "address", 0},
+                {"contacts", "contacts", 3},
+                {"_hash", "password_hash", 0},
+                {"level", "level", 0},
+                {"vip", "vip", 2},
+                {"points", "points", 1},
+                {"area", "area", 0},
+                {"attachment", "attachment", 0},
+                {"status", "status", 0}};
+    err rc = ERR_OK;
+    for (size_t i = 0; !rc && i < ARRAY_LEN(cols); i++) {
+        json_t *v = json_object_get(c->in, cols[i].json);
+        if (!v)
+            continue;
+        char *sql = xasprintf("UPDATE subscribers SET %s = ? WHERE msisdn = ?", cols[i].col);
+        char *text = cols[i].kind == 3 ? json_dump(v) : NULL;
+        store_val val = cols[i].kind == 1   ? SV_I(json_integer_value(v))
+                        : cols[i].kind == 2 ? SV_I(json_is_true(v))
+                        : cols[i].kind == 3 ? SV_S(text)
+                                            : SV_S(json_string_value(v));
+        rc = store_exec(s, sql, (store_val[]){val, SV_S(c->id)}, 2);
+        free(text);
+        free(sql);
+    }
+    if (!rc)
+        rc = store_exec(s, "UPDATE subscribers SET updated = ? WHERE msisdn = ?",
+                        (store_val[]){SV_I(engine_now(e)), SV_S(c->id)}, 2);
+    if (rc) {
+        json_decref(before);
+        return rc;
+    }
+    return engine_finish_change(e, c, jstr(c->in, "_hash") ? "update+password" : "update",
+                                "updated", "subscriber", c->id, before,
+                                sub_load(s, c->id, false, cc->tz), 200);
+}
+
+static bool hash_password_into(req *r, json_t *in)
+{
+    const char *pw = jstr(in, "servicePassword");
+    if (!pw)
+        return true;
+    char hash[160];
+    if (password_hash(pw, hash, sizeof hash)) {
+        req_fail(r, 500, "internal", "", "cannot hash the service password");
+        return false;
+    }
+    json_object_del(in, "servicePassword");
+    json_object_set_new(in, "_hash", json_string(hash));
+    return true;
+}
+
+static void sub_create(req *r)
+{
+    json_t *b = req_body(r);
+    problem p = {0};
+    if (!b)
+        return;
+    if (json_check(b, create_fields, "", &p) || check_subscriber(b, &p)) {
+        req_problem(r, &p);
+        return;
+    }
+    cmd *c = req_cmd(r);
+    c->in = json_deep_copy(b);
+    if (!hash_password_into(r, c->in))
+        return;
+    c->apply = apply_create;
+    req_submit(r);
+}
+
+static void sub_patch(req *r)
+{
+    json_t *b = req_body(r);
+    problem p = {0};
+    if (!b)
+        return;
+    if (json_check(b, patch_fields, "", &p) || check_subscriber(b, &p)) {
+        req_problem(r, &p);
+        return;
+    }
+    cmd *c = req_cmd(r);
+    c->in = json_deep_copy(b);
+    if (!hash_password_into(r, c->in))
+        return;
+    c->id = req_param(r, "msisdn");
+    c->apply = apply_patch;
+    req_submit(r);
+}
+
+/* ---- reads ---- */
+
+static err apply_view(engine *e, cmd *c)
+{
+    /* the full view is recorded before it is shown */
+    c->status = 200;
+    c->out_id = 0;
+    return engine_audit(e, c->actor, "view", "subscriber", c->id, NULL, NULL);
+}
+
+static json_t *render_full(cmd *c, store *reader, void *route_ctx)
+{
+    customers_ctx *cc = route_ctx;
+    return sub_load(reader, c->id, true, cc->tz);
+}
+
+static void sub_get(req *r)
+{
+    customers_ctx *cc = req_route_ctx(r);
+    store *s = req_store(r);
+    if (!s)
+        return;
+    const char *msisdn = req_param(r, "msisdn");
+    bool full = (req_who(r)->roles & FULL_VIEW) != 0 && !str_eq(req_query(r, "view"), "masked");
+    json_t *o = sub_load(s, msisdn, false, cc->tz);
+    if (!o) {
+        req_fail(r, 404, "notFound", "msisdn", "no subscriber %s", msisdn);
+        return;
+    }
+    if (!full) {
+        req_json(r, 200, o);
+        return;
+    }
+    json_decref(o);
+    cmd *c = req_cmd(r);
+    c->in = json_object();
+    c->id = msisdn;
+    c->apply = apply_view;
+    c->render = render_full;
+    req_submit(r);
+}
+
+static void sub_list(req *r)
+{
+    customers_ctx *cc = req_route_ctx(r);
+    int64_t off, lim;
+    if (!req_paging(r, &off, &lim))
+        return;
+    store *s = req_store(r);
+    if (!s)
+        return;
+    buf where;
+    buf_init(&where, 0);
+    buf_adds(&where, " WHERE 1=1");
+    store_val args[12];
+    int n = 0;
+    char *owned[4] = {0};
+    int nowned = 0;
+    const char *v;
+    if ((v = req_query(r, "number"))) {
+        /* a whole number, or the first digits of one: the caller gives only part of it */
+        bool digits = *v && strlen(v) <= 11;
+        for (const char *q = v; digits && *q; q++)
+            digits = *q >= '0' && *q <= '9';
+        if (!digits) {
+            buf_free(&where);
+            req_fail(r, 400, "invalidField", "number", "number: 1 to 11 digits");
+            return;
+        }
+        char *hi = xstrdup(v);
+        hi[strlen(hi) - 1]++; /* '9' + 1 is ':' which sorts after every digit */
+        owned[nowned++] = hi;
+        buf_adds(&where, " AND msisdn >= ? AND msisdn < ?");
+        args[n++] = SV_S(v);
+        args[n++] = SV_S(hi);
+    }
+    if ((v = req_query(r, "name"))) {
+        buf_adds(&where, " AND name = ?");
+        args[n++] = SV_S(v);
+    }
+    if ((v = req_query(r, "level"))) {
+        if (!str_in(v, levels)) {
+            buf_free(&where);
+            free(owned[0]);
+            req_fail(r, 400, "invalidField", "level", "level: normal, silver, gold or diamond");
+            return;
+        }
+        buf_adds(&where, " AND level = ?");
+        args[n++] = SV_S(v);
+    }
+    if ((v = req_query(r, "area"))) {
+        if (!area_code_ok(v)) {
+            buf_free(&where);
+            free(owned[0]);
+            req_fail(r, 400, "invalidField", "area", "area: an area code like GD.SZ");
+            return;
+        }
+        char *hi = xasprintf("%s/", v);
+        owned[nowned++] = hi;
+        buf_adds(&where, " AND area >= ? AND area < ?");
+        args[n++] = SV_S(v);
+        args[n++] = SV_S(hi);
+    }
+    if ((v = req_query(r, "attachment"))) {
+        buf_adds(&where, " AND attachment = ?");
+        args[n++] = SV_S(v);
+    }
+    char *count_sql = xasprintf("SELECT COUNT(*) FROM subscribers%s", where.data);
+    char *sql = xasprintf("SELECT " SUB_COLS " FROM subscribers%s ORDER BY msisdn LIMIT ? OFFSET ?",
+                          where.data);
+    buf_free(&where);
+    int64_t total = 0;
+    store_res *res = NULL;
+    err rc = store_scalar(s, count_sql, args, n, 0, &total);
+    args[n] = SV_I(lim);
+    args[n + 1] = SV_I(off);
+    if (!rc)
+        rc = store_query(s, sql, args, n + 2, &res);
+    free(count_sql);
+    free(sql);
+    for (int i = 0; i < nowned; i++)
+        free(owned[i]);
+    if (rc) {
+        req_fail(r, 503, "unavailable", "", "subscribers cannot be read now");
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < store_rows(res); i++)
+        json_array_append_new(arr, sub_row(res, i, false, cc->tz)); /* lists are always masked */
+    store_res_free(res);
+    req_list(r, arr, total);
+}
+
+/* ---- service password check (C1) ---- */
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void sub_verify(req *r)
+{
+    customers_ctx *cc = req_route_ctx(r);
+    static const json_field fields[] = {{"servicePassword", JT_STRING, JF_REQUIRED, 32, NULL},
+                                        {NULL, 0, 0, 0, NULL}};
+    json_t *b = req_body(r);
+    problem p = {0};
+    if (!b)
+        return;
+    if (json_check(b, fields, "", &p)) {
+        req_problem(r, &p);
+        return;
+    }
+    const char *msisdn = req_param(r, "msisdn");
+    int64_t now = time_real_ms();
+    verify_slot *slot = &cc->slots[fnv(msisdn) % VERIFY_SLOTS];
+    pthread_mutex_lock(&cc->lock);
+    if (strcmp(slot->msisdn, msisdn) != 0 || now - slot->since > VERIFY_WINDOW_MS) {
+        snprintf(slot->msisdn, sizeof slot->msisdn, "%s", msisdn);
+        slot->fails = 0;
+        slot->since = now;
+    }
+    bool locked = slot->fails >= VERIFY_MAX_FAILS;
+    int64_t retry = (slot->since + VERIFY_WINDOW_MS - now) / 1000 + 1;
+    pthread_mutex_unlock(&cc->lock);
+    if (locked) {
+        char tmp[24];
+        snprintf(tmp, sizeof tmp, "%lld", (long long)retry);
+        req_add_header(r, "Retry-After", tmp);
+        req_fail(r, 429, "rateLimited", "servicePassword",
+                 "servicePassword: too many wrong tries for this number; try again in %lld s",
+                 (long long)retry);
+        return;
+    }
+    store *s = req_store(r);
+    if (!s)
+        return;
+    store_res *res;
+    if (store_query(s, "SELECT password_hash, status FROM subscribers WHERE msisdn = ?",
+                    (store_val[]){SV_S(msisdn)}, 1, &res)) {
+        req_fail(r, 503, "unavailable", "", "subscribers cannot be read now");
+        return;
+    }
+    if (store_rows(res) == 0) {
+        store_res_free(res);
+        req_fail(r, 404, "notFound", "msisdn", "no subscriber %s", msisdn);
+        return;
+    }
+    bool has = !store_isnull(res, 0, 0);
+    bool ok = has && password_check(store_text(res, 0, 0), jstr(b, "servicePassword"));
+    store_res_free(res);
+    pthread_mutex_lock(&cc->lock);
+    if (strcmp(slot->msisdn, msisdn) == 0) {
+        if (ok)
+            slot->fails = 0;
+        else
+            slot->fails++;
+    }
+    int left = VERIFY_MAX_FAILS - slot->fails;
+    pthread_mutex_unlock(&cc->lock);
+    char who[32];
+    mask_phone(msisdn, who, sizeof who);
+    LOGI("customers", "msg=\"service password check\" number=%s ok=%d by=%s", who, ok,
+         req_who(r)->username);
+    req_json(r, 200,
+             json_pack("{s:b, s:s, s:i}", "verified", ok, "method", "servicePassword",
+                       "remainingTries", ok ? VERIFY_MAX_FAILS : (left > 0 ? left : 0)));
+}
+
+#define STAFF (ROLE_ALL & ~(unsigned)ROLE_QA)
+
+static const route routes[] = {
+    {"GET", "/api/v1/subscribers", ROUTE_ANY, sub_list},
+    {"POST", "/api/v1/subscribers", ROLE_ADMIN | ROLE_INTEGRATION, sub_create},
+    {"GET", "/api/v1/subscribers/{msisdn}", ROUTE_ANY, sub_get},
+    {"PATCH", "/api/v1/subscribers/{msisdn}", ROLE_ADMIN | ROLE_INTEGRATION | ROLE_SUPERVISOR,
+     sub_patch},
+    {"POST", "/api/v1/subscribers/{msisdn}/verify", STAFF, sub_verify},
+    {NULL, NULL, 0, NULL},
+};
+
+customers_ctx *customers_create(int tz)
+{
+    customers_ctx *c = xcalloc(1, sizeof *c);
+    c->tz = tz;
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+void customers_destroy(customers_ctx *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void customers_register(customers_ctx *c, http_server *s)
+{
+    http_add_routes(s, routes, c);
+}

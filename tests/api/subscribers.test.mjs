@@ -1,0 +1,111 @@
+// Subscribers (C1): profiles, finding a caller by part of the number, masking by role with
+// every full view audited, and the service password check with its limit.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, ADMIN_PW } from './server.mjs';
+
+let srv, integ, agent, sup;
+before(async () => {
+  srv = await startServer();
+  integ = await srv.login('integration1');
+  agent = await srv.login('agent1');
+  sup = await srv.login('supervisor1');
+});
+after(async () => { await srv.stop(); });
+
+const profile = (msisdn, extra = {}) => ({
+  msisdn, name: '王建国', accountId: 'ACC-0001', idType: 'idCard', idNumber: '440301198805061234',
+  address: '广东省深圳市南山区科技园路88号3栋1201', contacts: [{ name: '王太太', phone: '13900001111', relation: '配偶' }],
+  servicePassword: '246810', level: 'gold', vip: true, points: 12800, area: 'GD.SZ.NS', attachment: 'ON-NS-017', ...extra,
+});
+
+describe('subscriber profiles', () => {
+  test('created by an integration client; the answer is masked and carries no password', async () => {
+    const r = await srv.api('POST', '/api/v1/subscribers', { token: integ, body: profile('13800138000') });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal(r.headers.get('location'), '/api/v1/subscribers/13800138000');
+    assert.equal(r.json.idNumber, '440301********1234');
+    assert.equal(r.json.address, '广东省深圳市****');
+    assert.equal(r.json.contacts[0].phone, '139****1111');
+    assert.equal(r.json.hasServicePassword, true);
+    assert.ok(!JSON.stringify(r.json).includes('246810'));
+    assert.equal((await srv.api('POST', '/api/v1/subscribers', { token: integ, body: profile('8613800138000') })).status, 409);
+  });
+
+  test('an agent sees the profile masked, a supervisor in full and the full view is audited', async () => {
+    const a = await srv.api('GET', '/api/v1/subscribers/13800138000', { token: agent });
+    assert.equal(a.status, 200);
+    assert.equal(a.json.masked, true);
+    assert.equal(a.json.idNumber, '440301********1234');
+    const s = await srv.api('GET', '/api/v1/subscribers/13800138000', { token: sup });
+    assert.equal(s.json.masked, false);
+    assert.equal(s.json.idNumber, '440301198805061234');
+    assert.equal(s.json.address, '广东省深圳市南山区科技园路88号3栋1201');
+    const audit = await srv.api('GET', '/api/v1/audit?entityType=subscriber&entityId=13800138000&action=view', { token: sup });
+    assert.equal(audit.json.length, 1);
+    assert.equal(audit.json[0].actor, 'supervisor1');
+    const none = await srv.api('GET', '/api/v1/audit?entityType=subscriber&action=view&actor=agent1', { token: sup });
+    assert.equal(none.json.length, 0, 'masked views are not full views');
+    const audited = await srv.api('GET', '/api/v1/audit?entityType=subscriber&entityId=13800138000&action=create', { token: sup });
+    assert.ok(!JSON.stringify(audited.json).includes('19880506'), 'the audit keeps the masked view');
+  });
+
+  test('bad input is refused naming the field', async () => {
+    for (const [body, field] of [[profile('12345'), 'msisdn'], [profile('13800138009', { servicePassword: '12ab56' }), 'servicePassword'],
+                                 [profile('13800138009', { level: 'platinum' }), 'level'], [profile('13800138009', { area: 'GD SZ' }), 'area'],
+                                 [profile('13800138009', { contacts: [{ name: 'x' }] }), 'contacts[0].phone'], [{ msisdn: '13800138009' }, 'name']]) {
+      const r = await srv.api('POST', '/api/v1/subscribers', { token: integ, body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.field, field);
+    }
+    assert.equal((await srv.api('POST', '/api/v1/subscribers', { token: agent, body: profile('13800138010') })).status, 403);
+  });
+
+  test('changes are audited before and after', async () => {
+    const r = await srv.api('PATCH', '/api/v1/subscribers/13800138000', { token: sup, body: { level: 'diamond', points: 20000 } });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.level, 'diamond');
+    const a = await srv.api('GET', '/api/v1/audit?entityType=subscriber&entityId=13800138000&action=update', { token: sup });
+    assert.equal(a.json[0].before.level, 'gold');
+    assert.equal(a.json[0].after.level, 'diamond');
+    assert.equal((await srv.api('PATCH', '/api/v1/subscribers/13999999999', { token: sup, body: { points: 1 } })).status, 404);
+  });
+});
+
+describe('finding a caller', () => {
+  test('by the first digits of the number, by area and level; lists are masked', async () => {
+    for (const [n, area, level] of [['13800138001', 'GD.SZ.FT', 'normal'], ['13800138002', 'GD.GZ.TH', 'silver'], ['13900139000', 'GD.SZ.NS', 'normal']])
+      assert.equal((await srv.api('POST', '/api/v1/subscribers', { token: integ, body: profile(n, { area, level, servicePassword: undefined }) })).status, 201);
+    let r = await srv.api('GET', '/api/v1/subscribers?number=1380013800', { token: agent });
+    assert.deepEqual(r.json.map((s) => s.msisdn), ['13800138000', '13800138001', '13800138002']);
+    assert.equal(r.headers.get('x-total-count'), '3');
+    assert.ok(r.json.every((s) => s.masked));
+    r = await srv.api('GET', '/api/v1/subscribers?number=139', { token: agent });
+    assert.deepEqual(r.json.map((s) => s.msisdn), ['13900139000']);
+    r = await srv.api('GET', '/api/v1/subscribers?area=GD.SZ', { token: agent });
+    assert.equal(r.json.length, 3);
+    r = await srv.api('GET', '/api/v1/subscribers?area=GD.SZ&level=normal', { token: agent });
+    assert.deepEqual(r.json.map((s) => s.msisdn), ['13800138001', '13900139000']);
+    assert.equal((await srv.api('GET', '/api/v1/subscribers?number=13x', { token: agent })).status, 400);
+  });
+});
+
+describe('the service password', () => {
+  test('right and wrong answers, then a limit per number', async () => {
+    const v = (pw, n = '13800138000') => srv.api('POST', `/api/v1/subscribers/${n}/verify`, { token: agent, body: { servicePassword: pw } });
+    let r = await v('246810');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.verified, true);
+    r = await v('000000');
+    assert.equal(r.json.verified, false);
+    assert.equal(r.json.remainingTries, 4);
+    for (let i = 0; i < 4; i++) await v('000000');
+    r = await v('246810');
+    assert.equal(r.status, 429);
+    assert.ok(Number(r.headers.get('retry-after')) > 0);
+    // another number is not affected; a number without a password never verifies
+    r = await v('246810', '13800138001');
+    assert.equal(r.json.verified, false);
+    assert.equal((await v('1', '13999999999')).status, 404);
+  });
+});
