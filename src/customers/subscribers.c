@@ -85,7 +85,8 @@ static const char *normalize(const char *msisdn, char *out, size_t n)
 
 #define SUB_COLS                                                                                   \
     "msisdn, account_id, name, id_type, id_number, address, contacts, level, vip, points, area,"   \
-    " attachment, status, created, updated, password_hash IS NOT NULL"
+    " attachment, status, created, updated,"                                                       \
+    " CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END"
 
 static json_t *sub_row(const store_res *r, int i, bool full, int tz)
 {
