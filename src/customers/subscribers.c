@@ -9,6 +9,7 @@
 #include "tickets/tickets.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,6 +609,165 @@ static void sub_verify(req *r)
                        "remainingTries", ok ? VERIFY_MAX_FAILS : (left > 0 ? left : 0)));
 }
 
+/* ---- SMS verification codes (C1): 6 digits, 5 minutes, 5 tries, rate-limited per number ---- */
+
+#define OTP_LIFE_MS (5 * 60 * 1000)
+#define OTP_TRIES 5
+#define OTP_GAP_MS (60 * 1000)         /* one code a minute per number */
+#define OTP_WINDOW_MS (60 * 60 * 1000) /* and five an hour */
+#define OTP_PER_WINDOW 5
+
+static void code_hash(const char *msisdn, const char *code, char *out)
+{
+    char both[64];
+    snprintf(both, sizeof both, "%s:%s", msisdn, code);
+    token_hash(both, out);
+}
+
+static err apply_otp_send(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    customers_ctx *cc = engine_ctx(e, ENGINE_CTX_CUSTOMERS);
+    int64_t now = engine_now(e), n = 0;
+    err rc =
+        store_scalar(s, "SELECT COUNT(*) FROM subscribers WHERE msisdn = ? AND status <> 'closed'",
+                     (store_val[]){SV_S(c->id)}, 1, 0, &n);
+    if (rc)
+        return rc;
+    if (!n)
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "msisdn", "no subscriber %s",
+                           c->id);
+    store_res *r;
+    rc = store_query(s,
+                     "SELECT last_sent, window_start, sent_in_window FROM verification_codes"
+                     " WHERE msisdn = ?",
+                     (store_val[]){SV_S(c->id)}, 1, &r);
+    if (rc)
+        return rc;
+    int64_t window_start = now, sent = 0;
+    if (store_rows(r)) {
+        int64_t last = store_int(r, 0, 0);
+        window_start = store_int(r, 0, 1);
+        sent = store_int(r, 0, 2);
+        if (now - window_start > OTP_WINDOW_MS) {
+            window_start = now;
+            sent = 0;
+        }
+        if (now - last < OTP_GAP_MS || sent >= OTP_PER_WINDOW) {
+            int64_t wait = now - last < OTP_GAP_MS ? last + OTP_GAP_MS - now
+                                                   : window_start + OTP_WINDOW_MS - now;
+            store_res_free(r);
+            return problem_set(&c->prob, ERR_RATELIMIT, 429, "rateLimited", "msisdn",
+                               "msisdn: a code was sent recently; try again in %lld s",
+                               (long long)(wait / 1000 + 1));
+        }
+    }
+    store_res_free(r);
+    char code[8], hash[65];
+    snprintf(code, sizeof code, "%06u", randombytes_uniform(1000000));
+    code_hash(c->id, code, hash);
+    rc = store_exec(s,
+                    "INSERT INTO verification_codes(msisdn, code_hash, expires, tries_left,"
+                    " last_sent, window_start, sent_in_window) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (msisdn) DO UPDATE SET code_hash = excluded.code_hash,"
+                    " expires = excluded.expires, tries_left = excluded.tries_left,"
+                    " last_sent = excluded.last_sent, window_start = excluded.window_start,"
+                    " sent_in_window = excluded.sent_in_window",
+                    (store_val[]){SV_S(c->id), SV_S(hash), SV_I(now + OTP_LIFE_MS), SV_I(OTP_TRIES),
+                                  SV_I(now), SV_I(window_start), SV_I(sent + 1)},
+                    7);
+    if (rc)
+        return rc;
+    char *text = xasprintf("【守夜】您的验证码为%s，5分钟内有效，请勿告诉他人。"
+                           "Your verification code is %s, valid for 5 minutes.",
+                           code, code);
+    rc = notify_enqueue(e, "sms", c->id, "subscriber.verificationCode", text, "subscriber", c->id,
+                        0);
+    free(text);
+    if (rc)
+        return rc;
+    char t[40], who[32];
+    time_iso(now + OTP_LIFE_MS, cc->tz, t, sizeof t);
+    mask_phone(c->id, who, sizeof who);
+    c->out = json_pack("{s:s, s:s, s:i}", "sentTo", who, "expiresAt", t, "tries", OTP_TRIES);
+    c->status = 202;
+    return engine_audit(e, c->actor, "sendCode", "subscriber", c->id, NULL, NULL);
+}
+
+static err apply_otp_check(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    int64_t now = engine_now(e);
+    store_res *r;
+    err rc = store_query(s,
+                         "SELECT code_hash, expires, tries_left FROM verification_codes"
+                         " WHERE msisdn = ?",
+                         (store_val[]){SV_S(c->id)}, 1, &r);
+    if (rc)
+        return rc;
+    const char *why = NULL;
+    bool ok = false;
+    int left = 0;
+    if (!store_rows(r) || store_isnull(r, 0, 0))
+        why = "no code was sent";
+    else if (store_int(r, 0, 1) <= now)
+        why = "the code has expired";
+    else if (store_int(r, 0, 2) <= 0)
+        why = "no tries left; ask for a new code";
+    else {
+        char hash[65];
+        code_hash(c->id, jstr(c->in, "code"), hash);
+        ok = sodium_memcmp(hash, store_text(r, 0, 0), 64) == 0;
+        left = (int)store_int(r, 0, 2) - 1;
+        why = ok ? NULL : "wrong code";
+    }
+    store_res_free(r);
+    if (ok)
+        rc = store_exec(s, "UPDATE verification_codes SET code_hash = NULL WHERE msisdn = ?",
+                        (store_val[]){SV_S(c->id)}, 1); /* a code works once */
+    else if (why && strcmp(why, "wrong code") == 0)
+        rc = store_exec(s,
+                        "UPDATE verification_codes SET tries_left = tries_left - 1"
+                        " WHERE msisdn = ?",
+                        (store_val[]){SV_S(c->id)}, 1);
+    if (rc)
+        return rc;
+    c->out = json_pack("{s:b, s:s, s:i, s:s?}", "verified", ok, "method", "smsCode",
+                       "remainingTries", ok ? 0 : left, "reason", why);
+    c->status = 200;
+    return ERR_OK;
+}
+
+static void otp_send(req *r)
+{
+    char n[16];
+    if (!normalize(req_param(r, "msisdn"), n, sizeof n)) {
+        req_fail(r, 404, "notFound", "msisdn", "no subscriber %s", req_param(r, "msisdn"));
+        return;
+    }
+    cmd *c = req_cmd(r);
+    c->in = json_object();
+    c->id = req_param(r, "msisdn");
+    c->apply = apply_otp_send;
+    req_submit(r);
+}
+
+static err check_code(const json_t *b, problem *p)
+{
+    const char *code = jstr(b, "code");
+    bool ok = code && strlen(code) == 6;
+    for (const char *q = code; ok && *q; q++)
+        ok = *q >= '0' && *q <= '9';
+    return ok ? ERR_OK : problem_field(p, "code", "must be 6 digits");
+}
+
+static void otp_check(req *r)
+{
+    static const json_field fields[] = {{"code", JT_STRING, JF_REQUIRED, 6, NULL},
+                                        {NULL, 0, 0, 0, NULL}};
+    req_submit_checked(r, fields, check_code, apply_otp_check);
+}
+
 #define STAFF (ROLE_ALL & ~(unsigned)ROLE_QA)
 
 static const route routes[] = {
@@ -617,6 +777,8 @@ static const route routes[] = {
     {"PATCH", "/api/v1/subscribers/{msisdn}", ROLE_ADMIN | ROLE_INTEGRATION | ROLE_SUPERVISOR,
      sub_patch},
     {"POST", "/api/v1/subscribers/{msisdn}/verify", STAFF, sub_verify},
+    {"POST", "/api/v1/subscribers/{msisdn}/verificationCode", STAFF, otp_send},
+    {"POST", "/api/v1/subscribers/{msisdn}/verificationCode/check", STAFF, otp_check},
     {NULL, NULL, 0, NULL},
 };
 

@@ -100,7 +100,8 @@ cmd *req_cmd(req *r);
 void req_submit(req *r);
 /*
  * The common write: parse the body, check it against `fields` and then `extra` (if not
- * NULL), and hand it to the engine as a command running `apply` on the path's {id}.
+ * NULL), and hand it to the engine as a command running `apply` on the path's entity
+ * (its first template segment: {id}, {msisdn}, …).
  * Any problem is answered with the field it names.
  */
 void req_submit_checked(req *r, const json_field *fields,

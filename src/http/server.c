@@ -289,7 +289,7 @@ void req_submit_checked(req *r, const json_field *fields,
     }
     cmd *c = req_cmd(r);
     c->in = json_incref(b);
-    c->id = req_param(r, "id");
+    c->id = r->nparams ? r->params[0][1] : NULL; /* the path's entity: {id}, {msisdn}, … */
     c->apply = apply;
     req_submit(r);
 }

@@ -358,7 +358,16 @@ static json_t *row_json(const store_res *r, int i, int tz)
         const char *v = store_text(r, i, k);
         if (!v)
             continue;
-        if (strcmp(names[k], "attempts") == 0 || strcmp(names[k], "dlrStatus") == 0)
+        if (strcmp(names[k], "body") == 0 &&
+            str_eq(store_text(r, i, 3), "subscriber.verificationCode")) {
+            /* a verification code is for the phone only */
+            char *copy = xstrdup(v);
+            for (char *q = copy; *q; q++)
+                if (*q >= '0' && *q <= '9')
+                    *q = '*';
+            json_object_set_new(o, names[k], json_string(copy));
+            free(copy);
+        } else if (strcmp(names[k], "attempts") == 0 || strcmp(names[k], "dlrStatus") == 0)
             json_object_set_new(o, names[k], json_integer(store_int(r, i, k)));
         else
             json_object_set_new(o, names[k], json_string(v));

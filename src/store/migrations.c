@@ -112,7 +112,11 @@ static const char *const migrations[] = {
     "CREATE INDEX subscribers_area ON subscribers(area, msisdn);"
     "CREATE INDEX subscribers_level ON subscribers(level, msisdn);"
     "CREATE INDEX subscribers_account ON subscribers(account_id);"
-    "CREATE INDEX subscribers_attachment ON subscribers(attachment);",
+    "CREATE INDEX subscribers_attachment ON subscribers(attachment);"
+    "CREATE TABLE verification_codes ("
+    "  msisdn TEXT PRIMARY KEY, code_hash TEXT, expires BIGINT NOT NULL,"
+    "  tries_left INTEGER NOT NULL, last_sent BIGINT NOT NULL, window_start BIGINT NOT NULL,"
+    "  sent_in_window INTEGER NOT NULL);",
 };
 
 static char *dialect(store *s, const char *sql)

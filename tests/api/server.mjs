@@ -94,6 +94,12 @@ export async function startServer({ manualClock = true, extraArgs = [] } = {}) {
       if (r.status !== 200) throw new Error(`clock: ${r.status} ${JSON.stringify(r.json)}`);
       return r.json;
     },
+    /* read the store directly: what reached the phone, which the API never shows */
+    sql(query) {
+      if (process.env.SHOUYE_TEST_BACKEND === 'pg')
+        return execFileSync('psql', ['-qXAt', db.url, '-c', query], { encoding: 'utf8' }).trim();
+      return execFileSync('sqlite3', [db.url, query], { encoding: 'utf8' }).trim();
+    },
     async events(token, after = 0) {
       const all = [];
       for (;;) {

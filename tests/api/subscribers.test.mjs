@@ -109,3 +109,50 @@ describe('the service password', () => {
     assert.equal((await v('1', '13999999999')).status, 404);
   });
 });
+
+describe('the SMS verification code', () => {
+  const send = (n = '13800138001') => srv.api('POST', `/api/v1/subscribers/${n}/verificationCode`, { token: agent });
+  const check = (code, n = '13800138001') => srv.api('POST', `/api/v1/subscribers/${n}/verificationCode/check`, { token: agent, body: { code } });
+  const lastCode = (n = '13800138001') => srv.sql(`SELECT body FROM outbox WHERE recipient = '${n}' AND template = 'subscriber.verificationCode' ORDER BY id DESC LIMIT 1`).match(/(\d{6})/)[1];
+
+  test('a code is sent by SMS, works once, and is never shown in the API', async () => {
+    const r = await send();
+    assert.equal(r.status, 202);
+    assert.equal(r.json.sentTo, '138****8001');
+    const code = lastCode();
+    const listed = await srv.api('GET', '/api/v1/notifications?template=subscriber.verificationCode', { token: sup });
+    assert.ok(!JSON.stringify(listed.json).includes(code), 'the list masks the code');
+    assert.equal((await check(code === '000000' ? '000001' : '000000')).json.verified, false);
+    const ok = await check(code);
+    assert.equal(ok.json.verified, true);
+    assert.equal((await check(code)).json.verified, false, 'a code works once');
+  });
+
+  test('one a minute per number; five wrong tries and the code is spent; it expires after 5 minutes', async () => {
+    const admin = await srv.login('admin', ADMIN_PW);
+    assert.equal((await send()).status, 429);
+    await srv.advance(admin, 61000);
+    assert.equal((await send()).status, 202);
+    const code = lastCode();
+    const wrong = code === '111111' ? '222222' : '111111';
+    let r;
+    for (let i = 0; i < 5; i++) r = await check(wrong);
+    assert.equal(r.json.remainingTries, 0);
+    r = await check(code);
+    assert.equal(r.json.verified, false);
+    assert.match(r.json.reason, /no tries left/);
+    await srv.advance(admin, 61000);
+    assert.equal((await send()).status, 202);
+    await srv.advance(admin, 5 * 60000 + 1000);
+    r = await check(lastCode());
+    assert.equal(r.json.verified, false);
+    assert.match(r.json.reason, /expired/);
+  });
+
+  test('a bad code is 400 naming it; an unknown number 404', async () => {
+    const r = await check('12ab');
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'code');
+    assert.equal((await send('13999999999')).status, 404);
+  });
+});
