@@ -439,6 +439,8 @@ static void sub_get(req *r)
     req_submit(r);
 }
 
+static json_t *tmf629(const json_t *sub);
+
 static void sub_list(req *r)
 {
     customers_ctx *cc = req_route_ctx(r);
@@ -523,9 +525,17 @@ static void sub_list(req *r)
         req_fail(r, 503, "unavailable", "", "subscribers cannot be read now");
         return;
     }
+    bool tmf = strncmp(req_path(r), "/tmf-api/", 9) == 0;
     json_t *arr = json_array();
-    for (int i = 0; i < store_rows(res); i++)
-        json_array_append_new(arr, sub_row(res, i, false, cc->tz)); /* lists are always masked */
+    for (int i = 0; i < store_rows(res); i++) {
+        json_t *row = sub_row(res, i, false, cc->tz); /* lists are always masked */
+        if (tmf) {
+            json_t *t = tmf629(row);
+            json_decref(row);
+            row = t;
+        }
+        json_array_append_new(arr, row);
+    }
     store_res_free(res);
     req_list(r, arr, total);
 }
@@ -768,6 +778,136 @@ static void otp_check(req *r)
     req_submit_checked(r, fields, check_code, apply_otp_check);
 }
 
+/* ---- the 360 view (grows with plans, balances, bills, line state in issue 3) ---- */
+
+static json_t *ticket_brief(store *s, const char *msisdn, bool open_only, int limit)
+{
+    json_t *arr = json_array();
+    store_res *r;
+    char *sql =
+        xasprintf("SELECT id, ticket_type, category, stage, status, created, assigned_group,"
+                  " sla_state, resolution_due, escalated, repeat_of FROM tickets"
+                  " WHERE customer_id = ?%s ORDER BY created DESC, id DESC LIMIT ?",
+                  open_only ? " AND status IN ('acknowledged', 'inProgress', 'pending')" : "");
+    err rc = store_query(s, sql, (store_val[]){SV_S(msisdn), SV_I(limit)}, 2, &r);
+    free(sql);
+    if (rc)
+        return arr;
+    for (int i = 0; i < store_rows(r); i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(store_text(r, i, 0)));
+        char *href = xasprintf("/tmf-api/troubleTicket/v4/troubleTicket/%s", store_text(r, i, 0));
+        json_object_set_new(o, "href", json_string(href));
+        free(href);
+        static const char *const keys[] = {NULL, "ticketType", "category", "stage", "status"};
+        for (int k = 1; k <= 4; k++)
+            if (store_text(r, i, k))
+                json_object_set_new(o, keys[k], json_string(store_text(r, i, k)));
+        char t[40];
+        time_iso(store_int(r, i, 5), 480, t, sizeof t);
+        json_object_set_new(o, "creationDate", json_string(t));
+        if (store_text(r, i, 6))
+            json_object_set_new(o, "assignedGroup", json_string(store_text(r, i, 6)));
+        json_object_set_new(o, "slaState", json_string(store_text(r, i, 7)));
+        if (!store_isnull(r, i, 8)) {
+            time_iso(store_int(r, i, 8), 480, t, sizeof t);
+            json_object_set_new(o, "expectedResolutionDate", json_string(t));
+        }
+        json_object_set_new(o, "escalated", json_boolean(store_int(r, i, 9)));
+        if (!store_isnull(r, i, 10))
+            json_object_set_new(o, "repeatOf", json_string(store_text(r, i, 10)));
+        json_array_append_new(arr, o);
+    }
+    store_res_free(r);
+    return arr;
+}
+
+/* GET /api/v1/subscribers/{msisdn}/overview — masked; the agent's first screen */
+static void sub_overview(req *r)
+{
+    customers_ctx *cc = req_route_ctx(r);
+    store *s = req_store(r);
+    if (!s)
+        return;
+    const char *msisdn = req_param(r, "msisdn");
+    json_t *profile = sub_load(s, msisdn, false, cc->tz);
+    if (!profile) {
+        req_fail(r, 404, "notFound", "msisdn", "no subscriber %s", msisdn);
+        return;
+    }
+    json_t *open = ticket_brief(s, msisdn, true, 20), *recent = ticket_brief(s, msisdn, false, 10);
+    int64_t complaints90 = 0;
+    char *sql = xasprintf("SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND"
+                          " ticket_type IN ('complaint', 'faultReport') AND created >= ?");
+    store_scalar(s, sql,
+                 (store_val[]){SV_S(msisdn), SV_I(engine_now(req_engine(r)) - 90LL * 86400000)}, 2,
+                 0, &complaints90);
+    free(sql);
+    json_t *o = json_pack("{s:o, s:o, s:o, s:{s:I}}", "profile", profile, "openWorkOrders", open,
+                          "recentWorkOrders", recent, "workOrderStats", "complaintsAndFaults90d",
+                          (json_int_t)complaints90);
+    req_json(r, 200, o);
+}
+
+/* ---- TMF629 customer, for integrators ---- */
+
+static json_t *tmf629(const json_t *sub)
+{
+    const char *msisdn = jstr(sub, "msisdn");
+    char *href = xasprintf("/tmf-api/customerManagement/v4/customer/%s", msisdn);
+    json_t *contact = json_array();
+    json_array_append_new(contact,
+                          json_pack("{s:s, s:b, s:{s:s}}", "mediumType", "mobile", "preferred", 1,
+                                    "characteristic", "phoneNumber", msisdn));
+    if (jstr(sub, "address"))
+        json_array_append_new(contact, json_pack("{s:s, s:b, s:{s:s}}", "mediumType",
+                                                 "postalAddress", "preferred", 0, "characteristic",
+                                                 "street1", jstr(sub, "address")));
+    json_t *chars = json_array();
+    static const char *const keys[] = {"level", "area", "attachment", "accountId"};
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+        if (jstr(sub, keys[i]))
+            json_array_append_new(
+                chars, json_pack("{s:s, s:s}", "name", keys[i], "value", jstr(sub, keys[i])));
+    json_array_append_new(
+        chars, json_pack("{s:s, s:O}", "name", "vip", "value", json_object_get(sub, "vip")));
+    json_array_append_new(
+        chars, json_pack("{s:s, s:O}", "name", "points", "value", json_object_get(sub, "points")));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:o, s:s}", "id", msisdn, "href",
+                  href, "name", jstr(sub, "name"), "status", jstr(sub, "status"), "engagedParty",
+                  "id", msisdn, "name", jstr(sub, "name"), "@referredType", "Individual",
+                  "contactMedium", contact, "characteristic", chars, "@type", "Customer");
+    if (jstr(sub, "accountId"))
+        json_object_set_new(o, "account",
+                            json_pack("[{s:s, s:s}]", "id", jstr(sub, "accountId"), "@referredType",
+                                      "CustomerAccount"));
+    free(href);
+    return o;
+}
+
+static void tmf_list(req *r)
+{
+    /* the same search, in the TMF629 shape */
+    sub_list(r);
+}
+
+static void tmf_get(req *r)
+{
+    customers_ctx *cc = req_route_ctx(r);
+    store *s = req_store(r);
+    if (!s)
+        return;
+    json_t *sub = sub_load(s, req_param(r, "id"), false, cc->tz);
+    if (!sub) {
+        req_fail(r, 404, "notFound", "id", "no customer %s", req_param(r, "id"));
+        return;
+    }
+    json_t *o = tmf629(sub);
+    json_decref(sub);
+    req_json(r, 200, o);
+}
+
 #define STAFF (ROLE_ALL & ~(unsigned)ROLE_QA)
 
 static const route routes[] = {
@@ -776,9 +916,14 @@ static const route routes[] = {
     {"GET", "/api/v1/subscribers/{msisdn}", ROUTE_ANY, sub_get},
     {"PATCH", "/api/v1/subscribers/{msisdn}", ROLE_ADMIN | ROLE_INTEGRATION | ROLE_SUPERVISOR,
      sub_patch},
+    {"GET", "/api/v1/subscribers/{msisdn}/overview", ROUTE_ANY, sub_overview},
     {"POST", "/api/v1/subscribers/{msisdn}/verify", STAFF, sub_verify},
     {"POST", "/api/v1/subscribers/{msisdn}/verificationCode", STAFF, otp_send},
     {"POST", "/api/v1/subscribers/{msisdn}/verificationCode/check", STAFF, otp_check},
+    {"GET", "/tmf-api/customerManagement/v4/customer",
+     ROLE_INTEGRATION | ROLE_ADMIN | ROLE_SUPERVISOR, tmf_list},
+    {"GET", "/tmf-api/customerManagement/v4/customer/{id}",
+     ROLE_INTEGRATION | ROLE_ADMIN | ROLE_SUPERVISOR, tmf_get},
     {NULL, NULL, 0, NULL},
 };
 

@@ -70,6 +70,7 @@ const char *req_header(req *r, const char *name); /* request header */
 /* Visit every query argument. */
 void req_each_query(req *r, void (*fn)(void *ctx, const char *k, const char *v), void *ctx);
 const char *req_method(req *r);
+const char *req_path(req *r);
 /* the ctx given with the matched route's table */
 void *req_route_ctx(req *r);
 const char *req_address(req *r);

@@ -115,6 +115,11 @@ const char *req_method(req *r)
     return r->method;
 }
 
+const char *req_path(req *r)
+{
+    return r->path;
+}
+
 const char *req_address(req *r)
 {
     return r->addr;

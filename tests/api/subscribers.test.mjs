@@ -156,3 +156,33 @@ describe('the SMS verification code', () => {
     assert.equal((await send('13999999999')).status, 404);
   });
 });
+
+describe('the 360 view and TMF629', () => {
+  test('the overview shows the masked profile and the open and recent work orders', async () => {
+    const TT = '/tmf-api/troubleTicket/v4/troubleTicket';
+    const party = [{ id: '13800138002', role: 'customer' }];
+    const a = (await srv.api('POST', TT, { token: agent, body: { description: '网速慢', severity: 'Minor', ticketType: 'complaint', category: '网速慢', relatedParty: party } })).json;
+    const b = (await srv.api('POST', TT, { token: agent, body: { description: '咨询套餐', severity: 'Minor', ticketType: 'consultation', relatedParty: party } })).json;
+    await srv.api('PATCH', `${TT}/${b.id}`, { token: agent, body: { stage: 'resolvedAtFirstLine' } });
+    const r = await srv.api('GET', '/api/v1/subscribers/13800138002/overview', { token: agent });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.profile.masked, true);
+    assert.deepEqual(r.json.openWorkOrders.map((t) => t.id), [a.id]);
+    assert.deepEqual(r.json.recentWorkOrders.map((t) => t.id), [b.id, a.id]);
+    assert.equal(r.json.workOrderStats.complaintsAndFaults90d, 1);
+    assert.equal((await srv.api('GET', '/api/v1/subscribers/13999999999/overview', { token: agent })).status, 404);
+  });
+
+  test('TMF629 customers for integrators, masked, with the number as id', async () => {
+    const r = await srv.api('GET', '/tmf-api/customerManagement/v4/customer/13800138000', { token: integ });
+    assert.equal(r.status, 200);
+    assert.equal(r.json['@type'], 'Customer');
+    assert.equal(r.json.id, '13800138000');
+    assert.equal(r.json.contactMedium[0].characteristic.phoneNumber, '13800138000');
+    assert.ok(r.json.characteristic.some((c) => c.name === 'level'));
+    assert.ok(!JSON.stringify(r.json).includes('科技园路88号'), 'the address is masked');
+    const l = await srv.api('GET', '/tmf-api/customerManagement/v4/customer?number=13800', { token: integ });
+    assert.ok(l.json.length >= 3 && l.json.every((c) => c['@type'] === 'Customer'));
+    assert.equal((await srv.api('GET', '/tmf-api/customerManagement/v4/customer', { token: agent })).status, 403);
+  });
+});
