@@ -8,6 +8,7 @@ BIN=${SHOUYE_BIN:-$PWD/build-release/shouye}
 SECS=${BENCH_SECONDS:-10}
 CONN=${BENCH_CONNECTIONS:-64}
 LIST_N=${BENCH_LIST_TICKETS:-1000000}
+SUBS_N=${BENCH_SUBSCRIBERS:-1000000}
 mkdir -p bench/out
 OUT=bench/out/latest.jsonl
 : > "$OUT"
@@ -105,7 +106,30 @@ PY
 done < "$tmp/list.jsonl"
 list_rss=$(rss_mb "$pid")
 kill "$pid"; wait "$pid" 2>/dev/null || true
-emit "{\"bench\":\"peak_rss\",\"write_server_mb\":$write_rss,\"list_server_mb\":$list_rss}"
+note "customer 360 overview over $SUBS_N subscribers"
+SHOUYE_ADMIN_PASSWORD=bench-admin "$BIN" init --db "$tmp/c.db" >/dev/null
+t0=$(date +%s.%N)
+"$BIN" demo --db "$tmp/c.db" --subscribers "$SUBS_N" >/dev/null
+t1=$(date +%s.%N)
+size=$(stat -c %s "$tmp/c.db")
+emit "{\"bench\":\"demo_subscribers\",\"subscribers\":$SUBS_N,\"seconds\":$(python3 -c "print(round($t1-$t0,2))"),\"store_mb\":$(python3 -c "print(round($size/1048576,1))")}"
+rm -f "$tmp/l.db" "$tmp/l.db-wal" "$tmp/l.db-shm"
+port=$(freeport)
+pid=$(serve "$tmp/c.db" "$port")
+export BENCH_TOKEN; BENCH_TOKEN=$(login "$port")
+h=$(healthz "$port" "$SECS")
+r=$(BENCH_MAXID=$SUBS_N wrkjson "http://127.0.0.1:$port/api/v1/subscribers/x/overview" overview "$SECS")
+emit "$(python3 - "$r" "$h" "$SUBS_N" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); h = float(sys.argv[2])
+print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3]), "rps": r["rps"],
+  "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "max_ms": r["max_ms"], "errors": r["non2xx"] + r["socket_errors"],
+  "healthz_rps": h, "ratio": round(r["rps"] / h, 4), "connections": 64}))
+PY
+)"
+subs_rss=$(rss_mb "$pid")
+kill "$pid"; wait "$pid" 2>/dev/null || true
+emit "{\"bench\":\"peak_rss\",\"write_server_mb\":$write_rss,\"list_server_mb\":$list_rss,\"overview_server_mb\":$subs_rss}"
 
 python3 - "$OUT" "$(( $(date +%s) - started ))" <<'PY' | tee -a "$OUT"
 import json, sys
@@ -115,10 +139,13 @@ c = by["create_durable"]
 lists = [r for r in rows if r["bench"] == "list_filtered"]
 worst_p50 = max(r["p50_ms"] for r in lists)
 first = lists[0]
+o = by.get("overview_by_number", {})
 print(json.dumps({"bench": "summary", "seconds": int(sys.argv[2]),
+  "overview_rps": o.get("rps"), "overview_p99_ms": o.get("p99_ms"),
   "create_rps": c["rps"], "create_p99_ms": c["p99_ms"], "create_over_healthz": c["ratio"],
   "list_first_filter_p50_ms": first["p50_ms"], "list_worst_p50_ms": worst_p50,
   "goals": {"create_rps_ge_20000": c["rps"] >= 20000, "ratio_ge_0_3": c["ratio"] >= 0.3,
             "create_p99_le_20ms": c["p99_ms"] <= 20, "list_le_50ms": worst_p50 <= 50,
+            "overview_p99_le_2ms": o.get("p99_ms", 99) <= 2, "overview_rps_ge_20000": o.get("rps", 0) >= 20000,
             "no_errors": all(r.get("errors", 0) == 0 for r in rows)}}))
 PY

@@ -19,6 +19,12 @@ function init(args)
 end
 
 local groups = { "broadband", "mobile" }
+-- the n-th demo subscriber (src/demo.c demo_msisdn)
+local prefixes = { "138", "139", "135", "136", "137", "150", "151", "152",
+                   "157", "158", "159", "182", "183", "187", "188", "198" }
+local function msisdn(n)
+  return prefixes[(n % 16) + 1] .. string.format("%08d", math.floor(n / 16))
+end
 
 function request()
   counter = counter + 1
@@ -30,6 +36,9 @@ function request()
       '"category":"网速慢","service":"broadband","area":"GD.SZ.NS",' ..
       '"relatedParty":[{"id":"C%d-%d","role":"customer"}]}', counter, thread_id, counter)
     return wrk.format("POST", "/tmf-api/troubleTicket/v4/troubleTicket", h, body)
+  elseif mode == "overview" then
+    local n = math.random(0, maxid - 1)
+    return wrk.format("GET", "/api/v1/subscribers/" .. msisdn(n) .. "/overview", h)
   elseif mode == "get" then
     local id = math.random(1, maxid)
     return wrk.format("GET", "/tmf-api/troubleTicket/v4/troubleTicket/" .. id, h)

@@ -43,7 +43,10 @@ void app_stop(app *a);
 
 /* `shouye init`: create/migrate the store and the admin user. */
 err app_init_store(const char *db, const char *admin_password, problem *p);
-/* `shouye demo` */
-err app_demo(const char *db, int64_t tickets, problem *p);
+/* `shouye demo`: groups, people, policies, rules; then `tickets` historical work orders and
+ * `subscribers` subscribers (numbers from demo_msisdn(0 … subscribers-1)). */
+err app_demo(const char *db, int64_t tickets, int64_t subscribers, problem *p);
+/* The n-th demo subscriber's number. */
+void demo_msisdn(int64_t n, char *out, size_t len);
 
 #endif

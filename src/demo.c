@@ -173,7 +173,93 @@ err tickets_demo_bulk(store *s, int64_t n, problem *p)
     return rc;
 }
 
-err app_demo(const char *db, int64_t tickets, problem *p)
+/* ---- demo subscribers: believable names, numbers, areas and levels ---- */
+
+static const char *const surnames[] = {
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+    "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
+    "彭", "曾", "肖", "田", "董", "袁", "潘", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏",
+    "吕", "丁", "沈", "姚", "卢", "钟", "谭", "陆", "汪", "范", "金", "廖", "夏", "方", "邹"};
+static const char *const given[] = {"伟",   "芳",   "娜",   "秀英", "敏",   "静",   "丽",   "强",
+                                    "磊",   "军",   "洋",   "勇",   "艳",   "杰",   "娟",   "涛",
+                                    "明",   "超",   "秀兰", "霞",   "平",   "刚",   "桂英", "建国",
+                                    "建华", "志强", "海燕", "晓东", "丽娟", "子涵", "浩然", "欣怡",
+                                    "梓萱", "宇轩", "思远", "雨桐", "嘉豪", "俊杰"};
+static const char *const prefixes[] = {"138", "139", "135", "136", "137", "150", "151", "152",
+                                       "157", "158", "159", "182", "183", "187", "188", "198"};
+
+typedef struct {
+    const char *code, *city, *district, *road;
+} demo_area;
+
+static const demo_area demo_areas[] = {
+    {"GD.GZ.TH", "广州市", "天河区", "天河路"},   {"GD.GZ.YX", "广州市", "越秀区", "中山五路"},
+    {"GD.GZ.HZ", "广州市", "海珠区", "江南大道"}, {"GD.SZ.NS", "深圳市", "南山区", "科技园路"},
+    {"GD.SZ.FT", "深圳市", "福田区", "深南大道"}, {"GD.SZ.LG", "深圳市", "龙岗区", "龙翔大道"},
+    {"GD.SZ.BA", "深圳市", "宝安区", "新安路"},   {"GD.FS.NH", "佛山市", "南海区", "桂城大道"},
+    {"GD.FS.SD", "佛山市", "顺德区", "大良路"},   {"GD.DG.CA", "东莞市", "长安镇", "长安路"},
+    {"GD.ZH.XZ", "珠海市", "香洲区", "情侣路"},   {"GD.ST.JP", "汕头市", "金平区", "长平路"},
+};
+
+/* the n-th demo number: unique by construction, spread over real-looking prefixes */
+void demo_msisdn(int64_t n, char *out, size_t len)
+{
+    int np = (int)ARRAY_LEN(prefixes);
+    snprintf(out, len, "%s%08lld", prefixes[n % np], (long long)(n / np));
+}
+
+static err customers_demo_bulk(store *s, int64_t n, problem *p)
+{
+    int64_t now = time_real_ms();
+    const int batch = 20000;
+    err rc = ERR_OK;
+    for (int64_t done = 0; done < n && !rc;) {
+        rc = store_begin(s);
+        int64_t upto = done + batch < n ? done + batch : n;
+        for (; done < upto && !rc; done++) {
+            uint64_t r = rnd();
+            char msisdn[16], name[32], idn[24], addr[160], attach[32], acct[24];
+            demo_msisdn(done, msisdn, sizeof msisdn);
+            snprintf(name, sizeof name, "%s%s", surnames[r % ARRAY_LEN(surnames)],
+                     given[(r >> 8) % ARRAY_LEN(given)]);
+            const demo_area *a = &demo_areas[(r >> 16) % ARRAY_LEN(demo_areas)];
+            int year = 1950 + (int)((r >> 20) % 55), month = 1 + (int)((r >> 28) % 12),
+                day = 1 + (int)((r >> 32) % 28);
+            snprintf(idn, sizeof idn, "4403%02d%04d%02d%02d%04d", (int)((r >> 36) % 99), year,
+                     month, day, (int)((r >> 40) % 10000));
+            snprintf(addr, sizeof addr, "广东省%s%s%s%d号%d栋%d室", a->city, a->district, a->road,
+                     1 + (int)((r >> 44) % 300), 1 + (int)((r >> 50) % 20),
+                     101 + (int)((r >> 54) % 30) * 100 / 10);
+            snprintf(attach, sizeof attach, "ON-%s-%03d", a->code + 6, (int)((r >> 12) % 200));
+            snprintf(acct, sizeof acct, "ACC%010lld", (long long)done + 1);
+            int lv = (int)((r >> 24) % 100);
+            const char *level = lv < 80   ? "normal"
+                                : lv < 92 ? "silver"
+                                : lv < 98 ? "gold"
+                                          : "diamond";
+            bool vip = lv >= 98 || (lv >= 92 && (r >> 60) % 3 == 0);
+            rc = store_exec(
+                s,
+                "INSERT INTO subscribers(msisdn, account_id, name, id_type, id_number, address,"
+                " contacts, password_hash, level, vip, points, area, attachment, status, created,"
+                " updated) VALUES (?, ?, ?, 'idCard', ?, ?, NULL, NULL, ?, ?, ?, ?, ?, 'active',"
+                " ?, ?) ON CONFLICT DO NOTHING",
+                (store_val[]){SV_S(msisdn), SV_S(acct), SV_S(name), SV_S(idn), SV_S(addr),
+                              SV_S(level), SV_I(vip), SV_I((int64_t)((r >> 4) % 50000)),
+                              SV_S(a->code), SV_S(attach), SV_I(now), SV_I(now)},
+                12);
+        }
+        if (!rc)
+            rc = store_commit(s);
+        if (rc) {
+            problem_set(p, rc, 500, "internal", "", "subscriber load failed: %s", store_errmsg(s));
+            store_rollback(s);
+        }
+    }
+    return rc;
+}
+
+err app_demo(const char *db, int64_t tickets, int64_t subscribers, problem *p)
 {
     store *s;
     err rc = store_open(db, true, &s, p);
@@ -191,6 +277,8 @@ err app_demo(const char *db, int64_t tickets, problem *p)
     }
     if (!rc && tickets > 0)
         rc = tickets_demo_bulk(s, tickets, p);
+    if (!rc && subscribers > 0)
+        rc = customers_demo_bulk(s, subscribers, p);
     if (!rc && store_is_pg(s))
         store_script(s, "ANALYZE");
     else if (!rc)

@@ -41,6 +41,8 @@ static void on_signal(int sig)
 /* --key value / --key=value → config; returns 0 or exits with a message */
 static const char *file_arg; /* --out / --from of backup and restore */
 
+static int64_t subscribers_arg;
+
 static int parse_flags(int argc, char **argv, app_config *cfg, int64_t *tickets)
 {
     problem p = {0};
@@ -86,6 +88,13 @@ static int parse_flags(int argc, char **argv, app_config *cfg, int64_t *tickets)
             continue;
         if (strcmp(key, "out") == 0 || strcmp(key, "from") == 0) {
             file_arg = val;
+            continue;
+        }
+        if (strcmp(key, "subscribers") == 0) {
+            if (!tickets || parse_i64(val, 0, 100000000, &subscribers_arg)) {
+                fprintf(stderr, "shouye: --subscribers must be 0 … 100000000\n");
+                return 2;
+            }
             continue;
         }
         if (strcmp(key, "tickets") == 0) {
@@ -144,7 +153,7 @@ int main(int argc, char **argv)
         int rc = parse_flags(argc, argv, &cfg, &tickets);
         if (rc)
             return rc;
-        if (app_demo(cfg.db, tickets, &p)) {
+        if (app_demo(cfg.db, tickets, subscribers_arg, &p)) {
             fprintf(stderr, "shouye demo: %s\n", p.message);
             return 1;
         }
