@@ -81,6 +81,37 @@ static err demo_base(store *s, problem *p)
         {NULL, "iptv", "tv"},
         {"complaint", NULL, "complaints"},
     };
+    /* tariffs: base plans, packs, activities with a mutual exclusion */
+    static const struct {
+        const char *id, *kind, *name, *service;
+        int fee;
+        const char *allowance, *excludes;
+    } offers[] = {
+        {"P4G58", "basePlan", "4G畅享58元套餐", "mobile", 5800,
+         "{\"voiceMin\":300,\"dataMB\":20480,\"sms\":100}", NULL},
+        {"P5G128", "basePlan", "5G智享128元套餐", "mobile", 12800,
+         "{\"voiceMin\":800,\"dataMB\":61440,\"sms\":200}", NULL},
+        {"PFUSION199", "basePlan", "宽带融合199元套餐", "broadband", 19900,
+         "{\"voiceMin\":1000,\"dataMB\":102400,\"broadbandMbps\":1000}", NULL},
+        {"K10G", "pack", "10GB流量包", "mobile", 2000, "{\"dataMB\":10240}", NULL},
+        {"KV100", "pack", "100分钟语音包", "mobile", 1000, "{\"voiceMin\":100}", NULL},
+        {"A-CUNFEI", "activity", "存费送费（存300送300）", NULL, 0, NULL, NULL},
+        {"A-HEYUEJI", "activity", "合约购机（24个月）", NULL, 0, NULL, "[\"A-CUNFEI\"]"},
+    };
+    int64_t tnow = time_real_ms();
+    for (size_t i = 0; !rc && i < ARRAY_LEN(offers); i++) {
+        rc = store_exec(s,
+                        "INSERT INTO offers(id, kind, name, service, monthly_fee, allowance,"
+                        " valid_from, valid_to, excludes, created, updated)"
+                        " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (store_val[]){SV_S(offers[i].id), SV_S(offers[i].kind),
+                                      SV_S(offers[i].name), SV_S(offers[i].service),
+                                      SV_I(offers[i].fee), SV_S(offers[i].allowance),
+                                      SV_S(offers[i].excludes), SV_I(tnow), SV_I(tnow)},
+                        9);
+        if (rc)
+            problem_set(p, rc, 500, "internal", "", "cannot write offer: %s", store_errmsg(s));
+    }
     for (size_t i = 0; !rc && i < ARRAY_LEN(rules); i++) {
         rc = tickets_demo_rule(s, (int64_t)i + 1, (int)(i + 1) * 10, rules[i].type, NULL, NULL,
                                rules[i].service, rules[i].group);
@@ -212,7 +243,9 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
 {
     int64_t now = time_real_ms();
     const int batch = 20000;
-    err rc = ERR_OK;
+    int64_t first_id = 0;
+    err rc = store_scalar(s, "SELECT COALESCE(MAX(id), 0) + 1 FROM subscriber_offers", NULL, 0, 1,
+                          &first_id);
     for (int64_t done = 0; done < n && !rc;) {
         rc = store_begin(s);
         int64_t upto = done + batch < n ? done + batch : n;
@@ -248,6 +281,17 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
                               SV_S(level), SV_I(vip), SV_I((int64_t)((r >> 4) % 50000)),
                               SV_S(a->code), SV_S(attach), SV_I(now), SV_I(now)},
                 12);
+            /* everyone holds exactly one base plan */
+            static const char *const plans[] = {"P4G58", "P4G58", "P4G58", "P5G128", "PFUSION199"};
+            if (!rc && store_changes(s) == 1)
+                rc = store_exec(s,
+                                "INSERT INTO subscriber_offers(id, msisdn, offer_id, kind, started,"
+                                " ended, state, ordered_by) VALUES (?, ?, ?, 'basePlan', ?, NULL,"
+                                " 'active', 'demo')",
+                                (store_val[]){SV_I(first_id + done), SV_S(msisdn),
+                                              SV_S(plans[(r >> 6) % ARRAY_LEN(plans)]),
+                                              SV_I(now - (int64_t)((r >> 10) % 700) * 86400000)},
+                                4);
         }
         if (!rc)
             rc = store_commit(s);

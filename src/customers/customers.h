@@ -16,6 +16,10 @@ typedef struct customers_ctx customers_ctx;
 customers_ctx *customers_create(int tz);
 void customers_destroy(customers_ctx *c);
 void customers_register(customers_ctx *c, http_server *s);
+/* offers.c: the catalogue and subscribers' products (C2) */
+void customers_register_offers(customers_ctx *c, http_server *s);
+/* The active products of a subscriber (base plan first), as JSON. */
+json_t *customers_products(store *s, const char *msisdn, int tz);
 
 /* Masking helpers (also for logs): 13800138000 → 138****8000; an ID number keeps its first
  * 6 and last 4 characters; an address its first 6 characters. `out` ≥ 64 bytes. */

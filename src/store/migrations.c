@@ -116,7 +116,17 @@ static const char *const migrations[] = {
     "CREATE TABLE verification_codes ("
     "  msisdn TEXT PRIMARY KEY, code_hash TEXT, expires BIGINT NOT NULL,"
     "  tries_left INTEGER NOT NULL, last_sent BIGINT NOT NULL, window_start BIGINT NOT NULL,"
-    "  sent_in_window INTEGER NOT NULL);",
+    "  sent_in_window INTEGER NOT NULL);"
+    /* tariffs (C2): the catalogue and what each subscriber holds */
+    "CREATE TABLE offers ("
+    "  id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, service TEXT,"
+    "  monthly_fee BIGINT NOT NULL DEFAULT 0, allowance TEXT, valid_from BIGINT,"
+    "  valid_to BIGINT, excludes TEXT, created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE TABLE subscriber_offers ("
+    "  id @ID_PK, msisdn TEXT NOT NULL, offer_id TEXT NOT NULL REFERENCES offers(id),"
+    "  kind TEXT NOT NULL, started BIGINT NOT NULL, ended BIGINT, state TEXT NOT NULL,"
+    "  ordered_by TEXT NOT NULL);"
+    "CREATE INDEX subscriber_offers_active ON subscriber_offers(msisdn, state);",
 };
 
 static char *dialect(store *s, const char *sql)

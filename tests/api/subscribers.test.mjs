@@ -186,3 +186,59 @@ describe('the 360 view and TMF629', () => {
     assert.equal((await srv.api('GET', '/tmf-api/customerManagement/v4/customer', { token: agent })).status, 403);
   });
 });
+
+describe('tariffs: one base plan, packs, exclusive activities', () => {
+  const P = '/api/v1/subscribers/13800138001/products';
+  const order = (offer) => srv.api('POST', P, { token: agent, body: { offer } });
+  test('the demo catalogue lists plans, packs and activities', async () => {
+    const r = await srv.api('GET', '/api/v1/offers?kind=basePlan', { token: agent });
+    assert.deepEqual(r.json.map((o) => o.id).sort(), ['P4G58', 'P5G128', 'PFUSION199']);
+    const all = await srv.api('GET', '/api/v1/offers', { token: agent });
+    assert.deepEqual(all.json.find((o) => o.id === 'A-HEYUEJI').excludes, ['A-CUNFEI']);
+  });
+
+  test('a pack needs a base plan; a new base plan replaces the old one', async () => {
+    let r = await order('K10G');
+    assert.equal(r.status, 409);
+    assert.match(r.json.message, /base plan/);
+    r = await order('P4G58');
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    r = await order('K10G');
+    assert.equal(r.status, 201);
+    r = await order('P5G128');
+    assert.equal(r.status, 201);
+    const held = (await srv.api('GET', P, { token: agent })).json;
+    assert.deepEqual(held.filter((p) => p.kind === 'basePlan').map((p) => p.offer), ['P5G128']);
+    assert.ok(held.some((p) => p.offer === 'K10G'));
+    assert.equal((await order('K10G')).status, 409, 'already held');
+  });
+
+  test('an activity that excludes a current one is refused naming both', async () => {
+    assert.equal((await order('A-CUNFEI')).status, 201);
+    const r = await order('A-HEYUEJI');
+    assert.equal(r.status, 409);
+    assert.match(r.json.message, /A-HEYUEJI/);
+    assert.match(r.json.message, /A-CUNFEI/);
+    assert.match(r.json.message, /互斥/);
+    const held = (await srv.api('GET', P, { token: agent })).json;
+    assert.ok(!held.some((p) => p.offer === 'A-HEYUEJI'), 'nothing was ordered');
+  });
+
+  test('ending a pack works; ending the base plan is refused; unknown offers name the field', async () => {
+    const held = (await srv.api('GET', P, { token: agent })).json;
+    const pack = held.find((p) => p.offer === 'K10G');
+    const plan = held.find((p) => p.kind === 'basePlan');
+    assert.equal((await srv.api('DELETE', `${P}/${pack.id}`, { token: agent })).status, 204);
+    assert.equal((await srv.api('DELETE', `${P}/${pack.id}`, { token: agent })).status, 404);
+    const r = await srv.api('DELETE', `${P}/${plan.id}`, { token: agent });
+    assert.equal(r.status, 409);
+    assert.match(r.json.message, /exactly one base plan/);
+    const bad = await order('NOPE');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.field, 'offer');
+    const ov = await srv.api('GET', '/api/v1/subscribers/13800138001/overview', { token: agent });
+    assert.equal(ov.json.products.filter((p) => p.kind === 'basePlan').length, 1);
+    const audit = await srv.api('GET', '/api/v1/audit?entityType=subscriber&entityId=13800138001&action=order', { token: sup });
+    assert.ok(audit.json.length >= 4);
+  });
+});
