@@ -18,6 +18,10 @@ void customers_destroy(customers_ctx *c);
 void customers_register(customers_ctx *c, http_server *s);
 /* offers.c: the catalogue and subscribers' products (C2) */
 void customers_register_offers(customers_ctx *c, http_server *s);
+/* account.c: balance, payments, charges, arrears (C3, C6) and line state (C5) */
+void customers_register_account(customers_ctx *c, http_server *s);
+json_t *customers_balance(store *s, const char *msisdn);      /* NULL: no account yet */
+json_t *customers_line(store *s, const char *msisdn, int tz); /* NULL: never reported */
 /* The active products of a subscriber (base plan first), as JSON. */
 json_t *customers_products(store *s, const char *msisdn, int tz);
 

@@ -843,10 +843,12 @@ static void sub_overview(req *r)
                  (store_val[]){SV_S(msisdn), SV_I(engine_now(req_engine(r)) - 90LL * 86400000)}, 2,
                  0, &complaints90);
     free(sql);
+    json_t *bal = customers_balance(s, msisdn), *line = customers_line(s, msisdn, cc->tz);
     json_t *o =
-        json_pack("{s:o, s:o, s:o, s:o, s:{s:I}}", "profile", profile, "products",
-                  customers_products(s, msisdn, cc->tz), "openWorkOrders", open, "recentWorkOrders",
-                  recent, "workOrderStats", "complaintsAndFaults90d", (json_int_t)complaints90);
+        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I}}", "profile", profile, "products",
+                  customers_products(s, msisdn, cc->tz), "balance", bal ? bal : json_null(), "line",
+                  line ? line : json_null(), "openWorkOrders", open, "recentWorkOrders", recent,
+                  "workOrderStats", "complaintsAndFaults90d", (json_int_t)complaints90);
     req_json(r, 200, o);
 }
 
@@ -948,4 +950,5 @@ void customers_register(customers_ctx *c, http_server *s)
 {
     http_add_routes(s, routes, c);
     customers_register_offers(c, s);
+    customers_register_account(c, s);
 }

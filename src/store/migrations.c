@@ -126,7 +126,16 @@ static const char *const migrations[] = {
     "  id @ID_PK, msisdn TEXT NOT NULL, offer_id TEXT NOT NULL REFERENCES offers(id),"
     "  kind TEXT NOT NULL, started BIGINT NOT NULL, ended BIGINT, state TEXT NOT NULL,"
     "  ordered_by TEXT NOT NULL);"
-    "CREATE INDEX subscriber_offers_active ON subscriber_offers(msisdn, state);",
+    "CREATE INDEX subscriber_offers_active ON subscriber_offers(msisdn, state);"
+    /* account (C3) and line state (C5) */
+    "CREATE TABLE balances ("
+    "  msisdn TEXT PRIMARY KEY, free_fen BIGINT NOT NULL DEFAULT 0,"
+    "  frozen_fen BIGINT NOT NULL DEFAULT 0, deposit_fen BIGINT NOT NULL DEFAULT 0,"
+    "  credit_fen BIGINT NOT NULL DEFAULT 0, voice_left_min BIGINT, data_left_mb BIGINT,"
+    "  sms_left BIGINT, updated BIGINT NOT NULL);"
+    "CREATE TABLE line_state ("
+    "  msisdn TEXT PRIMARY KEY, online INTEGER NOT NULL, signal_dbm INTEGER, terminal TEXT,"
+    "  last_seen BIGINT, updated BIGINT NOT NULL);",
 };
 
 static char *dialect(store *s, const char *sql)

@@ -242,3 +242,66 @@ describe('tariffs: one base plan, packs, exclusive activities', () => {
     assert.ok(audit.json.length >= 4);
   });
 });
+
+describe('balance, arrears and the line', () => {
+  const N = '13800138002';
+  const pay = (fen) => srv.api('POST', `/api/v1/subscribers/${N}/payments`, { token: agent, body: { amountFen: fen, channel: 'counter' } });
+  const charge = (fen) => srv.api('POST', `/api/v1/subscribers/${N}/charges`, { token: integ, body: { amountFen: fen, item: '月租' } });
+  const sms = async (template) => (await srv.api('GET', `/api/v1/notifications?recipient=${N}&template=${template}`, { token: sup })).json;
+
+  test('a payment and charges move the balance; under 10 元 the customer is reminded once', async () => {
+    let r = await pay(5000);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.freeFen, 5000);
+    assert.equal(r.json.available, '50.00');
+    r = await charge(4200);
+    assert.equal(r.json.availableFen, 800);
+    assert.equal((await sms('subscriber.lowBalance')).length, 1);
+    r = await charge(100);
+    assert.equal((await sms('subscriber.lowBalance')).length, 1, 'reminded once, not at every charge');
+    assert.equal(r.json.status, 'active');
+  });
+
+  test('a charge past the credit limit stops the line; a payment that covers it reopens it', async () => {
+    let r = await charge(2000);
+    assert.equal(r.json.availableFen, -1300);
+    assert.equal(r.json.status, 'suspended');
+    const stopped = await sms('subscriber.stopped');
+    assert.equal(stopped.length, 1);
+    assert.ok(stopped[0].body.includes('13.00'));
+    r = await pay(1000);
+    assert.equal(r.json.status, 'suspended', 'still in arrears');
+    r = await pay(500);
+    assert.equal(r.json.status, 'active');
+    assert.equal((await sms('subscriber.reopened')).length, 1);
+    const ev = (await srv.events(sup)).filter((e) => e.entityId === N).map((e) => e.type);
+    assert.ok(ev.includes('subscriber.stoppedForArrears') && ev.includes('subscriber.reopened'));
+    const audit = await srv.api('GET', `/api/v1/audit?entityType=subscriber&entityId=${N}&action=stopForArrears`, { token: sup });
+    assert.equal(audit.json.length, 1);
+  });
+
+  test('bad amounts name the field; agents may not charge; an unknown number is 404', async () => {
+    let r = await pay(0);
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'amountFen');
+    r = await srv.api('POST', `/api/v1/subscribers/${N}/charges`, { token: agent, body: { amountFen: 1 } });
+    assert.equal(r.status, 403);
+    r = await srv.api('POST', '/api/v1/subscribers/13999999999/payments', { token: agent, body: { amountFen: 100 } });
+    assert.equal(r.status, 404);
+  });
+
+  test('line state from terminal management shows in the overview', async () => {
+    let r = await srv.api('PUT', `/api/v1/subscribers/${N}/line`, { token: integ, body: { online: false, signalDbm: -97, terminal: 'Huawei Mate 60' } });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.online, false);
+    r = await srv.api('PUT', `/api/v1/subscribers/${N}/line`, { token: integ, body: { online: true, signalDbm: -70 } });
+    assert.equal(r.json.terminal, 'Huawei Mate 60', 'a reading without terminal keeps the known one');
+    r = await srv.api('PUT', `/api/v1/subscribers/${N}/line`, { token: integ, body: { online: true, signalDbm: 20 } });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'signalDbm');
+    const ov = (await srv.api('GET', `/api/v1/subscribers/${N}/overview`, { token: agent })).json;
+    assert.equal(ov.line.online, true);
+    assert.equal(ov.line.signalDbm, -70);
+    assert.equal(ov.balance.availableFen, 200);
+  });
+});

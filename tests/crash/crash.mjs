@@ -66,11 +66,14 @@ async function worker() {
 }
 const workers = Array.from({ length: CONCURRENCY }, worker);
 await new Promise((r) => setTimeout(r, LOAD_MS));
+const aliveUnderLoad = srv.proc.exitCode === null && srv.proc.signalCode === null;
 srv.proc.kill('SIGKILL');
 stop = true;
 await Promise.allSettled(workers);
 await new Promise((r) => srv.proc.exitCode !== null || srv.proc.signalCode ? r() : srv.proc.on('exit', r));
 console.error(`acknowledged ${acked.size} creates before kill -9 (${errors} cut off in flight)`);
+check(aliveUnderLoad, 'the server was still running when killed');
+if (!aliveUnderLoad) console.error(srv.log());
 check(acked.size > 100, `enough load before the kill (${acked.size} acknowledged)`);
 
 srv = await start(port);
@@ -91,8 +94,9 @@ const created = new Set();
 let after = 0, expected = 1, gaps = 0;
 for (;;) {
   const r = await fetch(`${srv.base}/api/v1/events?after=${after}&limit=1000`, { headers: h });
+  if (r.status !== 200) { check(false, `GET /api/v1/events?after=${after}: ${r.status}`); break; }
   const page = await r.json();
-  if (!page.length) break;
+  if (!Array.isArray(page) || !page.length) break;
   for (const e of page) {
     if (e.seq !== expected) gaps++;
     expected = e.seq + 1;
