@@ -340,6 +340,7 @@ err app_start(const app_config *c, app **out, problem *p)
     notify_register(a->notify, a->http);
     a->customers = customers_create(c->tz_offset_min);
     engine_set_ctx(a->eng, ENGINE_CTX_CUSTOMERS, a->customers);
+    customers_attach_engine(a->customers, a->eng);
     customers_register(a->customers, a->http);
     http_add_routes(a->http, app_routes, a);
     rc = engine_start(a->eng, p);

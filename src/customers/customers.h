@@ -22,6 +22,11 @@ void customers_register_offers(customers_ctx *c, http_server *s);
 void customers_register_account(customers_ctx *c, http_server *s);
 json_t *customers_balance(store *s, const char *msisdn);      /* NULL: no account yet */
 json_t *customers_line(store *s, const char *msisdn, int tz); /* NULL: never reported */
+/* segments.c: focus segments (C7) */
+void customers_register_segments(customers_ctx *c, http_server *s);
+/* Register the nightly refresh timer (before engine_start). */
+void customers_attach_engine(customers_ctx *c, engine *e);
+json_t *customers_segments(store *s, const char *msisdn);
 /* The active products of a subscriber (base plan first), as JSON. */
 json_t *customers_products(store *s, const char *msisdn, int tz);
 

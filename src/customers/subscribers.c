@@ -502,6 +502,20 @@ static void sub_list(req *r)
         args[n++] = SV_S(v);
         args[n++] = SV_S(hi);
     }
+    if ((v = req_query(r, "segment"))) {
+        static const char *const segs[] = {"complaintHeavy", "highValue", "churnRisk", NULL};
+        if (!str_in(v, segs)) {
+            buf_free(&where);
+            for (int i = 0; i < nowned; i++)
+                free(owned[i]);
+            req_fail(r, 400, "invalidField", "segment",
+                     "segment: complaintHeavy, highValue or churnRisk");
+            return;
+        }
+        buf_adds(&where,
+                 " AND msisdn IN (SELECT msisdn FROM subscriber_segments WHERE segment = ?)");
+        args[n++] = SV_S(v);
+    }
     if ((v = req_query(r, "attachment"))) {
         buf_adds(&where, " AND attachment = ?");
         args[n++] = SV_S(v);
@@ -844,11 +858,16 @@ static void sub_overview(req *r)
                  0, &complaints90);
     free(sql);
     json_t *bal = customers_balance(s, msisdn), *line = customers_line(s, msisdn, cc->tz);
-    json_t *o =
-        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I}}", "profile", profile, "products",
-                  customers_products(s, msisdn, cc->tz), "balance", bal ? bal : json_null(), "line",
-                  line ? line : json_null(), "openWorkOrders", open, "recentWorkOrders", recent,
-                  "workOrderStats", "complaintsAndFaults90d", (json_int_t)complaints90);
+    json_t *o = json_object();
+    json_object_set_new(o, "profile", profile);
+    json_object_set_new(o, "segments", customers_segments(s, msisdn));
+    json_object_set_new(o, "products", customers_products(s, msisdn, cc->tz));
+    json_object_set_new(o, "balance", bal ? bal : json_null());
+    json_object_set_new(o, "line", line ? line : json_null());
+    json_object_set_new(o, "openWorkOrders", open);
+    json_object_set_new(o, "recentWorkOrders", recent);
+    json_object_set_new(o, "workOrderStats",
+                        json_pack("{s:I}", "complaintsAndFaults90d", (json_int_t)complaints90));
     req_json(r, 200, o);
 }
 
@@ -951,4 +970,5 @@ void customers_register(customers_ctx *c, http_server *s)
     http_add_routes(s, routes, c);
     customers_register_offers(c, s);
     customers_register_account(c, s);
+    customers_register_segments(c, s);
 }

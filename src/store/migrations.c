@@ -135,7 +135,12 @@ static const char *const migrations[] = {
     "  sms_left BIGINT, updated BIGINT NOT NULL);"
     "CREATE TABLE line_state ("
     "  msisdn TEXT PRIMARY KEY, online INTEGER NOT NULL, signal_dbm INTEGER, terminal TEXT,"
-    "  last_seen BIGINT, updated BIGINT NOT NULL);",
+    "  last_seen BIGINT, updated BIGINT NOT NULL);"
+    /* focus segments (C7), recomputed as a whole */
+    "CREATE TABLE subscriber_segments ("
+    "  msisdn TEXT NOT NULL, segment TEXT NOT NULL, score BIGINT NOT NULL, reasons TEXT,"
+    "  updated BIGINT NOT NULL, PRIMARY KEY (msisdn, segment));"
+    "CREATE INDEX subscriber_segments_segment ON subscriber_segments(segment, score, msisdn);",
 };
 
 static char *dialect(store *s, const char *sql)

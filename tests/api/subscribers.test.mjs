@@ -305,3 +305,29 @@ describe('balance, arrears and the line', () => {
     assert.equal(ov.balance.availableFen, 200);
   });
 });
+
+describe('focus segments', () => {
+  test('complaint-heavy, high-value and churn-risk, each with a score and reasons', async () => {
+    const TT = '/tmf-api/troubleTicket/v4/troubleTicket';
+    const N = '13800138000';
+    const party = [{ id: N, role: 'customer' }];
+    for (let i = 0; i < 3; i++)
+      await srv.api('POST', TT, { token: agent, body: { description: `第${i + 1}次投诉网速慢`, severity: 'Minor', ticketType: 'complaint', category: '网速慢', relatedParty: party } });
+    await srv.api('POST', `/api/v1/subscribers/${N}/products`, { token: agent, body: { offer: 'P5G128' } });
+    await srv.api('POST', `/api/v1/subscribers/${N}/payments`, { token: agent, body: { amountFen: 100 } });
+    await srv.api('POST', `/api/v1/subscribers/${N}/charges`, { token: integ, body: { amountFen: 500 } });
+    const r = await srv.api('POST', '/api/v1/segments/refresh', { token: sup });
+    assert.equal(r.status, 200);
+    assert.ok(r.json.complaintHeavy >= 1 && r.json.highValue >= 1 && r.json.churnRisk >= 1, JSON.stringify(r.json));
+    const ov = (await srv.api('GET', `/api/v1/subscribers/${N}/overview`, { token: agent })).json;
+    const seg = Object.fromEntries(ov.segments.map((s) => [s.segment, s]));
+    assert.ok(seg.complaintHeavy.score >= 3);
+    assert.equal(seg.highValue.score, 12800);
+    assert.equal(seg.churnRisk.score, 100);
+    assert.deepEqual(seg.churnRisk.reasons, ['complaints90d', 'stoppedForArrears', 'inArrears', 'repeatComplaint']);
+    const list = await srv.api('GET', '/api/v1/subscribers?segment=churnRisk', { token: agent });
+    assert.ok(list.json.some((s) => s.msisdn === N));
+    assert.equal((await srv.api('GET', '/api/v1/subscribers?segment=vip', { token: agent })).status, 400);
+    assert.equal((await srv.api('POST', '/api/v1/segments/refresh', { token: agent })).status, 403);
+  });
+});

@@ -23,6 +23,7 @@ async function start(port) {
   proc.stderr.on('data', (d) => { log += d; });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null || proc.signalCode !== null) break; // died on start
     try { if ((await fetch(`${base}/healthz`)).ok) return { proc, base, log: () => log }; } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
