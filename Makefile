@@ -18,9 +18,16 @@ release: deps
 	@[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release
 	@ninja -C build-release
 
+# demo data only into a new store: a SQLite file that did not exist, or a PostgreSQL database
+# without tables
 run: release
-	@mkdir -p $(dir $(DB))
-	@fresh=0; [ -e "$(DB)" ] || fresh=1; \
+	@case "$(DB)" in \
+	postgres://*|postgresql://*) \
+	  n=$$(psql -XAtq "$(DB)" -c "select count(*) from information_schema.tables where table_schema = 'public'") \
+	    || { echo "run: cannot reach $(DB)" >&2; exit 1; }; \
+	  fresh=0; [ "$$n" != 0 ] || fresh=1 ;; \
+	*) mkdir -p "$$(dirname "$(DB)")"; fresh=0; [ -e "$(DB)" ] || fresh=1 ;; \
+	esac; \
 	./build-release/shouye init --db "$(DB)" && \
 	if [ $$fresh = 1 ]; then ./build-release/shouye demo --db "$(DB)" --subscribers 5000; fi
 	@echo ""
@@ -42,10 +49,10 @@ fuzz: deps
 	@ninja -C build-fuzz tests/fuzz/fuzz_request
 	@mkdir -p tests/fuzz/corpus
 	@./build-fuzz/tests/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		-print_final_stats=1 tests/fuzz/corpus tests/fuzz/seeds
+		-print_final_stats=1 tests/fuzz/corpus $(wildcard tests/fuzz/seeds)
 
 format:
-	@clang-format -i src/*.c src/*.h src/*/*.c src/*/*.h tests/unit/*.c
+	@find src tests/unit -name '*.[ch]' -print0 2>/dev/null | xargs -0 -r clang-format -i
 
 clean:
 	@rm -rf build build-release build-fuzz

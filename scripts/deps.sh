@@ -17,19 +17,30 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-# node may come from elsewhere (it bundles npm); only ask Debian when there is none
-if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
+# node and npm may come from elsewhere (a newer npm than Debian's); ask Debian only when absent
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      SUDO=(sudo env DEBIAN_FRONTEND=noninteractive)
+    else
+      echo "deps: missing packages and not root (no sudo); as root run:" >&2
+      echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ -f web/package.json ] && [ ! -d web/node_modules ]; then
+# npm ci when there is no node_modules yet, or the lock file changed since the last install
+if [ -f web/package.json ] && { [ ! -d web/node_modules ] ||
+     [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; }; then
   echo "deps: npm ci in web/" >&2
   (cd web && npm ci --no-audit --no-fund)
 fi
