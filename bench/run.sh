@@ -32,8 +32,8 @@ login() { # port
   curl -sf -X POST "http://127.0.0.1:$1/api/v1/login" -H 'Content-Type: application/json' \
     -d '{"username":"agent1","password":"shouye-demo"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])'
 }
-wrkjson() { # url mode seconds → the WRKJSON object
-  BENCH_MODE=$2 wrk -t2 -c"$CONN" -d"$3"s --latency -s bench/wrk.lua "$1" 2>/dev/null | sed -n 's/^WRKJSON //p'
+wrkjson() { # url mode seconds [connections] → the WRKJSON object
+  BENCH_MODE=$2 wrk -t2 -c"${4:-$CONN}" -d"$3"s --latency -s bench/wrk.lua "$1" 2>/dev/null | sed -n 's/^WRKJSON //p'
 }
 healthz() { wrkjson "http://127.0.0.1:$1/healthz" get "$2" | python3 -c 'import json,sys;print(json.load(sys.stdin)["rps"])'; }
 rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
@@ -125,6 +125,16 @@ r = json.loads(sys.argv[1]); h = float(sys.argv[2])
 print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3]), "rps": r["rps"],
   "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "max_ms": r["max_ms"], "errors": r["non2xx"] + r["socket_errors"],
   "healthz_rps": h, "ratio": round(r["rps"] / h, 4), "connections": 64}))
+PY
+)"
+# the same lookup with 16 callers at once: latency when the line is not saturated
+r16=$(BENCH_MAXID=$SUBS_N wrkjson "http://127.0.0.1:$port/api/v1/subscribers/x/overview" overview "$SECS" 16)
+emit "$(python3 - "$r16" "$h" "$SUBS_N" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); h = float(sys.argv[2])
+print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3]), "rps": r["rps"],
+  "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "max_ms": r["max_ms"], "errors": r["non2xx"] + r["socket_errors"],
+  "healthz_rps": h, "ratio": round(r["rps"] / h, 4), "connections": 16}))
 PY
 )"
 subs_rss=$(rss_mb "$pid")
