@@ -182,6 +182,12 @@ static err on_emit(engine *e, void *ctx, const event_rec *ev)
             tmf = tmf_events[i].tmf_event;
     bool sms =
         strcmp(ev->type, "ticket.created") == 0 || strcmp(ev->type, "ticket.stageChanged") == 0;
+    if (sms && !tmf) {
+        /* only a mobile customer gets a text: look before parsing anything */
+        const char *c = ev->data ? strstr(ev->data, "\"customer\":\"") : NULL;
+        if (!c || c[12] < '0' || c[12] > '9')
+            sms = false;
+    }
     if (rc || (!tmf && !sms))
         return rc; /* the common case costs no JSON parsing on the engine thread */
     json_t *data = json_load(ev->data);
