@@ -112,6 +112,31 @@ static err demo_base(store *s, problem *p)
         if (rc)
             problem_set(p, rc, 500, "internal", "", "cannot write offer: %s", store_errmsg(s));
     }
+    /* value-added services: a small tree */
+    static const struct {
+        const char *id, *parent, *name, *kind, *params;
+        int fee, pos;
+    } vas[] = {
+        {"V-COMM", NULL, "通信助理", "category", NULL, 0, 1},
+        {"V-FAMILY", "V-COMM", "亲情号", "service", "{\"type\":\"familyNumbers\",\"max\":3}", 500,
+         1},
+        {"V-FORWARD", "V-COMM", "呼叫转移", "service", "{\"type\":\"callForwarding\"}", 0, 2},
+        {"V-CLIP", "V-COMM", "来电显示", "service", NULL, 500, 3},
+        {"V-FUN", NULL, "娱乐", "category", NULL, 0, 2},
+        {"V-RBT", "V-FUN", "彩铃", "service", NULL, 500, 1},
+        {"V-VIDEO", "V-FUN", "视频会员", "service", NULL, 1500, 2},
+    };
+    for (size_t i = 0; !rc && i < ARRAY_LEN(vas); i++) {
+        rc = store_exec(s,
+                        "INSERT INTO vas_catalog(id, parent_id, name, kind, params, monthly_fee,"
+                        " position) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (store_val[]){SV_S(vas[i].id), SV_S(vas[i].parent), SV_S(vas[i].name),
+                                      SV_S(vas[i].kind), SV_S(vas[i].params), SV_I(vas[i].fee),
+                                      SV_I(vas[i].pos)},
+                        7);
+        if (rc)
+            problem_set(p, rc, 500, "internal", "", "cannot write VAS: %s", store_errmsg(s));
+    }
     for (size_t i = 0; !rc && i < ARRAY_LEN(rules); i++) {
         rc = tickets_demo_rule(s, (int64_t)i + 1, (int)(i + 1) * 10, rules[i].type, NULL, NULL,
                                rules[i].service, rules[i].group);

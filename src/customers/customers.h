@@ -22,6 +22,9 @@ void customers_register_offers(customers_ctx *c, http_server *s);
 void customers_register_account(customers_ctx *c, http_server *s);
 json_t *customers_balance(store *s, const char *msisdn);      /* NULL: no account yet */
 json_t *customers_line(store *s, const char *msisdn, int tz); /* NULL: never reported */
+/* vas.c: value-added services (C4) */
+void customers_register_vas(customers_ctx *c, http_server *s);
+json_t *customers_vas(store *s, const char *msisdn, int tz);
 /* segments.c: focus segments (C7) */
 void customers_register_segments(customers_ctx *c, http_server *s);
 /* Register the nightly refresh timer (before engine_start). */

@@ -866,6 +866,7 @@ static void sub_overview(req *r)
     json_object_set_new(o, "profile", profile);
     json_object_set_new(o, "segments", customers_segments(s, msisdn));
     json_object_set_new(o, "products", customers_products(s, msisdn, cc->tz));
+    json_object_set_new(o, "vas", customers_vas(s, msisdn, cc->tz));
     json_object_set_new(o, "balance", bal ? bal : json_null());
     json_object_set_new(o, "line", line ? line : json_null());
     json_object_set_new(o, "openWorkOrders", open);
@@ -977,4 +978,5 @@ void customers_register(customers_ctx *c, http_server *s)
     customers_register_offers(c, s);
     customers_register_account(c, s);
     customers_register_segments(c, s);
+    customers_register_vas(c, s);
 }

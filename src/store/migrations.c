@@ -140,7 +140,16 @@ static const char *const migrations[] = {
     "CREATE TABLE subscriber_segments ("
     "  msisdn TEXT NOT NULL, segment TEXT NOT NULL, score BIGINT NOT NULL, reasons TEXT,"
     "  updated BIGINT NOT NULL, PRIMARY KEY (msisdn, segment));"
-    "CREATE INDEX subscriber_segments_segment ON subscriber_segments(segment, score, msisdn);",
+    "CREATE INDEX subscriber_segments_segment ON subscriber_segments(segment, score, msisdn);"
+    /* value-added services (C4): a catalogue tree and what each subscriber has */
+    "CREATE TABLE vas_catalog ("
+    "  id TEXT PRIMARY KEY, parent_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  params TEXT, monthly_fee BIGINT NOT NULL DEFAULT 0, position INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE subscriber_vas ("
+    "  id @ID_PK, msisdn TEXT NOT NULL, vas_id TEXT NOT NULL REFERENCES vas_catalog(id),"
+    "  params TEXT, state TEXT NOT NULL, started BIGINT NOT NULL, ended BIGINT,"
+    "  ordered_by TEXT NOT NULL);"
+    "CREATE INDEX subscriber_vas_active ON subscriber_vas(msisdn, state);",
 };
 
 static char *dialect(store *s, const char *sql)

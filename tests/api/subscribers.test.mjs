@@ -331,3 +331,41 @@ describe('focus segments', () => {
     assert.equal((await srv.api('POST', '/api/v1/segments/refresh', { token: agent })).status, 403);
   });
 });
+
+describe('value-added services', () => {
+  const N = '13900139000';
+  const V = `/api/v1/subscribers/${N}/vas`;
+  const sub = (vas, params) => srv.api('POST', V, { token: agent, body: params ? { vas, params } : { vas } });
+  test('the catalogue is a tree of categories and services', async () => {
+    const r = await srv.api('GET', '/api/v1/vas', { token: agent });
+    const comm = r.json.find((c) => c.id === 'V-COMM');
+    assert.equal(comm.kind, 'category');
+    assert.deepEqual(comm.children.map((c) => c.id), ['V-FAMILY', 'V-FORWARD', 'V-CLIP']);
+  });
+
+  test('family numbers and call forwarding are checked; a service is held once', async () => {
+    for (const [vas, params, field] of [
+      ['V-FAMILY', { numbers: [] }, 'params.numbers'], ['V-FAMILY', { numbers: ['123'] }, 'params.numbers[0]'],
+      ['V-FAMILY', { numbers: [N] }, 'params.numbers[0]'], ['V-FAMILY', { numbers: ['13900001111', '13900001111'] }, 'params.numbers[1]'],
+      ['V-FAMILY', { numbers: ['13900001111', '13900001112', '13900001113', '13900001114'] }, 'params.numbers'],
+      ['V-FORWARD', { forwardTo: '13900001111', condition: 'sometimes' }, 'params.condition'],
+      ['V-FORWARD', { forwardTo: N, condition: 'busy' }, 'params.forwardTo'],
+      ['V-CLIP', { x: 1 }, 'params'], ['V-COMM', undefined, 'vas']]) {
+      const r = await sub(vas, params);
+      assert.equal(r.status, 400, `${vas} ${JSON.stringify(params)}`);
+      assert.equal(r.json.field, field);
+    }
+    let r = await sub('V-FAMILY', { numbers: ['13900001111', '13900001112'] });
+    assert.equal(r.status, 201);
+    r = await sub('V-FORWARD', { forwardTo: '13900001111', condition: 'noAnswer' });
+    assert.equal(r.status, 201);
+    assert.equal((await sub('V-FORWARD', { forwardTo: '13900001112', condition: 'busy' })).status, 409);
+    const held = (await srv.api('GET', V, { token: agent })).json;
+    assert.deepEqual(held.map((v) => v.vas), ['V-FAMILY', 'V-FORWARD']);
+    assert.deepEqual(held[0].params.numbers, ['13900001111', '13900001112']);
+    assert.equal((await srv.api('DELETE', `${V}/${held[1].id}`, { token: agent })).status, 204);
+    assert.equal((await srv.api('DELETE', `${V}/${held[1].id}`, { token: agent })).status, 404);
+    const ov = (await srv.api('GET', `/api/v1/subscribers/${N}/overview`, { token: agent })).json;
+    assert.deepEqual(ov.vas.map((v) => v.vas), ['V-FAMILY']);
+  });
+});
