@@ -296,16 +296,21 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
                                 : lv < 98 ? "gold"
                                           : "diamond";
             bool vip = lv >= 98 || (lv >= 92 && (r >> 60) % 3 == 0);
+            /* money first: a few are in arrears, and those lines are stopped 欠费停机 */
+            uint64_t q = rnd();
+            int64_t free_fen = (int64_t)(q % 30000) - ((q >> 20) % 50 == 0 ? 40000 : 0);
+            int64_t credit_fen = lv >= 92 ? 10000 : 0;
+            const char *status = free_fen + credit_fen < 0 ? "suspended" : "active";
             rc = store_exec(
                 s,
                 "INSERT INTO subscribers(msisdn, account_id, name, id_type, id_number, address,"
                 " contacts, password_hash, level, vip, points, area, attachment, status, created,"
-                " updated) VALUES (?, ?, ?, 'idCard', ?, ?, NULL, NULL, ?, ?, ?, ?, ?, 'active',"
+                " updated) VALUES (?, ?, ?, 'idCard', ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?,"
                 " ?, ?) ON CONFLICT DO NOTHING",
                 (store_val[]){SV_S(msisdn), SV_S(acct), SV_S(name), SV_S(idn), SV_S(addr),
                               SV_S(level), SV_I(vip), SV_I((int64_t)((r >> 4) % 50000)),
-                              SV_S(a->code), SV_S(attach), SV_I(now), SV_I(now)},
-                12);
+                              SV_S(a->code), SV_S(attach), SV_S(status), SV_I(now), SV_I(now)},
+                13);
             /* everyone holds exactly one base plan */
             static const char *const plans[] = {"P4G58", "P4G58", "P4G58", "P5G128", "PFUSION199"};
             if (!rc && store_changes(s) == 1)
@@ -317,6 +322,20 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
                                               SV_S(plans[(r >> 6) % ARRAY_LEN(plans)]),
                                               SV_I(now - (int64_t)((r >> 10) % 700) * 86400000)},
                                 4);
+            /* a balance and what is left of this month's allowances; a few in arrears */
+            if (!rc) {
+                rc = store_exec(s,
+                                "INSERT INTO balances(msisdn, free_fen, frozen_fen, deposit_fen,"
+                                " credit_fen, voice_left_min, data_left_mb, sms_left, updated)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                (store_val[]){SV_S(msisdn), SV_I(free_fen),
+                                              SV_I((q >> 16) % 4 == 0 ? 5000 : 0),
+                                              SV_I((q >> 18) % 5 == 0 ? 30000 : 0),
+                                              SV_I(credit_fen), SV_I((int64_t)((q >> 24) % 300)),
+                                              SV_I((int64_t)((q >> 32) % 20480)),
+                                              SV_I((int64_t)((q >> 44) % 100)), SV_I(now)},
+                                9);
+            }
         }
         if (!rc)
             rc = store_commit(s);

@@ -337,6 +337,11 @@ static err on_sla_timer(engine *e, int64_t id, int64_t at)
 static err on_start(engine *e)
 {
     store *s = engine_store(e);
+    /* a retry comes within minutes, not weeks: idempotency keys live 7 days */
+    err prc = store_exec(s, "DELETE FROM idempotency WHERE created < ?",
+                         (store_val[]){SV_I(engine_now(e) - 7LL * 86400000)}, 1);
+    if (prc)
+        return prc;
     char *sql = xasprintf("SELECT %s FROM tickets WHERE sla_running_since IS NOT NULL"
                           " OR (responded IS NULL AND response_due IS NOT NULL"
                           " AND response_breached = 0)",
