@@ -22,6 +22,8 @@ void customers_register_offers(customers_ctx *c, http_server *s);
 void customers_register_account(customers_ctx *c, http_server *s);
 json_t *customers_balance(store *s, const char *msisdn);      /* NULL: no account yet */
 json_t *customers_line(store *s, const char *msisdn, int tz); /* NULL: never reported */
+/* bills.c: monthly bills and detail records (C3), from the demo source until BOSS supplies them */
+void customers_register_bills(customers_ctx *c, http_server *s);
 /* vas.c: value-added services (C4) */
 void customers_register_vas(customers_ctx *c, http_server *s);
 json_t *customers_vas(store *s, const char *msisdn, int tz);

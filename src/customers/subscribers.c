@@ -979,4 +979,5 @@ void customers_register(customers_ctx *c, http_server *s)
     customers_register_account(c, s);
     customers_register_segments(c, s);
     customers_register_vas(c, s);
+    customers_register_bills(c, s);
 }

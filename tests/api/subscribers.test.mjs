@@ -369,3 +369,42 @@ describe('value-added services', () => {
     assert.deepEqual(ov.vas.map((v) => v.vas), ['V-FAMILY']);
   });
 });
+
+describe('bills and detail records (demo source)', () => {
+  const N = '13900139000';
+  test('six monthly bills as trees whose items add up, the same on every ask', async () => {
+    const r = await srv.api('GET', `/api/v1/subscribers/${N}/bills`, { token: agent });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.length, 6);
+    const sum = (items) => items.reduce((a, i) => a + i.amountFen, 0);
+    for (const b of r.json) {
+      assert.equal(b.source, 'demo');
+      assert.equal(sum(b.items), b.totalFen);
+      for (const i of b.items) if (i.items.length) assert.equal(sum(i.items), i.amountFen);
+    }
+    const months = r.json.map((b) => b.month);
+    assert.deepEqual(months, [...months].sort().reverse());
+    assert.deepEqual((await srv.api('GET', `/api/v1/subscribers/${N}/bills`, { token: agent })).json, r.json);
+    assert.equal((await srv.api('GET', `/api/v1/subscribers/${N}/bills?months=2`, { token: agent })).json.length, 2);
+    assert.equal((await srv.api('GET', `/api/v1/subscribers/${N}/bills?months=7`, { token: agent })).status, 400);
+  });
+
+  test('records page backwards in time without gaps or repeats, and filter by type', async () => {
+    const all = [];
+    let before = null;
+    for (let page = 0; page < 5; page++) {
+      const r = await srv.api('GET', `/api/v1/subscribers/${N}/records?limit=20${before ? `&before=${encodeURIComponent(before)}` : ''}`, { token: agent });
+      assert.equal(r.status, 200);
+      all.push(...r.json);
+      before = r.headers.get('x-next-before');
+      if (!before) break;
+    }
+    assert.ok(all.length >= 40);
+    const times = all.map((x) => x.timeMs);
+    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.equal(new Set(times).size, times.length, 'no record twice');
+    const calls = await srv.api('GET', `/api/v1/subscribers/${N}/records?type=call&limit=30`, { token: agent });
+    assert.ok(calls.json.every((x) => x.type === 'call' && x.seconds > 0));
+    assert.equal((await srv.api('GET', `/api/v1/subscribers/${N}/records?type=fax`, { token: agent })).status, 400);
+  });
+});
