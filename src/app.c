@@ -4,6 +4,7 @@
  */
 #include "app.h"
 
+#include "assurance/assurance.h"
 #include "auth/auth.h"
 #include "engine/engine.h"
 #include "http/http.h"
@@ -342,6 +343,7 @@ err app_start(const app_config *c, app **out, problem *p)
     engine_set_ctx(a->eng, ENGINE_CTX_CUSTOMERS, a->customers);
     customers_attach_engine(a->customers, a->eng);
     customers_register(a->customers, a->http);
+    assurance_register(a->http);
     http_add_routes(a->http, app_routes, a);
     rc = engine_start(a->eng, p);
     if (!rc)
@@ -394,6 +396,7 @@ void app_print_routes(void)
     tickets_register(NULL, h);
     notify_register(NULL, h);
     customers_register(NULL, h);
+    assurance_register(h);
     http_add_routes(h, app_routes, NULL);
     http_each_route(h, print_route, NULL);
     http_destroy(h);

@@ -5,6 +5,7 @@
  */
 #include "app.h"
 
+#include "assurance/assurance.h"
 #include "auth/auth.h"
 #include "store/store.h"
 #include "tickets/tickets.h"
@@ -112,6 +113,9 @@ static err demo_base(store *s, problem *p)
         if (rc)
             problem_set(p, rc, 500, "internal", "", "cannot write offer: %s", store_errmsg(s));
     }
+    /* the province's areas and its cable and mobile networks */
+    if (!rc)
+        rc = topology_demo(s, p);
     /* value-added services: a small tree */
     static const struct {
         const char *id, *parent, *name, *kind, *params;
@@ -271,6 +275,7 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
     int64_t first_id = 0;
     err rc = store_scalar(s, "SELECT COALESCE(MAX(id), 0) + 1 FROM subscriber_offers", NULL, 0, 1,
                           &first_id);
+    topo_index *topo = topology_demo_load(s);
     for (int64_t done = 0; done < n && !rc;) {
         rc = store_begin(s);
         int64_t upto = done + batch < n ? done + batch : n;
@@ -288,7 +293,16 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
             snprintf(addr, sizeof addr, "广东省%s%s%s%d号%d栋%d室", a->city, a->district, a->road,
                      1 + (int)((r >> 44) % 300), 1 + (int)((r >> 50) % 20),
                      101 + (int)((r >> 54) % 30) * 100 / 10);
-            snprintf(attach, sizeof attach, "ON-%s-%03d", a->code + 6, (int)((r >> 12) % 200));
+            /* fusion (broadband + TV) customers hang from a cable amplifier, the rest from a cell
+             */
+            static const char *const plans[] = {"P4G58", "P4G58", "P4G58", "P5G128", "PFUSION199"};
+            const char *plan = plans[(r >> 6) % ARRAY_LEN(plans)];
+            const char *point = NULL;
+            int64_t attach_pos = 0;
+            if (topology_demo_pick(topo, a->code, strcmp(plan, "PFUSION199") == 0, r >> 12, &point,
+                                   &attach_pos))
+                point = NULL;
+            snprintf(attach, sizeof attach, "%s", point ? point : "");
             snprintf(acct, sizeof acct, "ACC%010lld", (long long)done + 1);
             int lv = (int)((r >> 24) % 100);
             const char *level = lv < 80   ? "normal"
@@ -304,22 +318,21 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
             rc = store_exec(
                 s,
                 "INSERT INTO subscribers(msisdn, account_id, name, id_type, id_number, address,"
-                " contacts, password_hash, level, vip, points, area, attachment, status, created,"
-                " updated) VALUES (?, ?, ?, 'idCard', ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?,"
-                " ?, ?) ON CONFLICT DO NOTHING",
+                " contacts, password_hash, level, vip, points, area, attachment, attach_pos,"
+                " status, created, updated) VALUES (?, ?, ?, 'idCard', ?, ?, NULL, NULL, ?, ?, ?,"
+                " ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (store_val[]){SV_S(msisdn), SV_S(acct), SV_S(name), SV_S(idn), SV_S(addr),
                               SV_S(level), SV_I(vip), SV_I((int64_t)((r >> 4) % 50000)),
-                              SV_S(a->code), SV_S(attach), SV_S(status), SV_I(now), SV_I(now)},
-                13);
+                              SV_S(a->code), SV_S(point ? attach : NULL),
+                              SV_OI(point != NULL, attach_pos), SV_S(status), SV_I(now), SV_I(now)},
+                14);
             /* everyone holds exactly one base plan */
-            static const char *const plans[] = {"P4G58", "P4G58", "P4G58", "P5G128", "PFUSION199"};
             if (!rc && store_changes(s) == 1)
                 rc = store_exec(s,
                                 "INSERT INTO subscriber_offers(id, msisdn, offer_id, kind, started,"
                                 " ended, state, ordered_by) VALUES (?, ?, ?, 'basePlan', ?, NULL,"
                                 " 'active', 'demo')",
-                                (store_val[]){SV_I(first_id + done), SV_S(msisdn),
-                                              SV_S(plans[(r >> 6) % ARRAY_LEN(plans)]),
+                                (store_val[]){SV_I(first_id + done), SV_S(msisdn), SV_S(plan),
                                               SV_I(now - (int64_t)((r >> 10) % 700) * 86400000)},
                                 4);
             /* a balance and what is left of this month's allowances; a few in arrears */
@@ -344,6 +357,7 @@ static err customers_demo_bulk(store *s, int64_t n, problem *p)
             store_rollback(s);
         }
     }
+    topology_demo_free(topo);
     return rc;
 }
 

@@ -106,13 +106,16 @@ static const char *const migrations[] = {
     "  msisdn TEXT PRIMARY KEY, account_id TEXT, name TEXT NOT NULL, id_type TEXT,"
     "  id_number TEXT, address TEXT, contacts TEXT, password_hash TEXT,"
     "  level TEXT NOT NULL, vip INTEGER NOT NULL DEFAULT 0, points BIGINT NOT NULL DEFAULT 0,"
-    "  area TEXT, attachment TEXT, status TEXT NOT NULL, created BIGINT NOT NULL,"
+    "  area TEXT, attachment TEXT, attach_pos BIGINT, status TEXT NOT NULL,"
+    "  created BIGINT NOT NULL,"
     "  updated BIGINT NOT NULL);"
     "CREATE INDEX subscribers_name ON subscribers(name);"
     "CREATE INDEX subscribers_area ON subscribers(area, msisdn);"
     "CREATE INDEX subscribers_level ON subscribers(level, msisdn);"
     "CREATE INDEX subscribers_account ON subscribers(account_id);"
     "CREATE INDEX subscribers_attachment ON subscribers(attachment);"
+    /* "every subscriber under this element" is one range of pre-order positions */
+    "CREATE INDEX subscribers_attach_pos ON subscribers(attach_pos);"
     "CREATE TABLE verification_codes ("
     "  msisdn TEXT PRIMARY KEY, code_hash TEXT, expires BIGINT NOT NULL,"
     "  tries_left INTEGER NOT NULL, last_sent BIGINT NOT NULL, window_start BIGINT NOT NULL,"
@@ -149,7 +152,16 @@ static const char *const migrations[] = {
     "  id @ID_PK, msisdn TEXT NOT NULL, vas_id TEXT NOT NULL REFERENCES vas_catalog(id),"
     "  params TEXT, state TEXT NOT NULL, started BIGINT NOT NULL, ended BIGINT,"
     "  ordered_by TEXT NOT NULL);"
-    "CREATE INDEX subscriber_vas_active ON subscriber_vas(msisdn, state);",
+    "CREATE INDEX subscriber_vas_active ON subscriber_vas(msisdn, state);"
+    /* topology (A6): areas and network elements as trees numbered in pre-order: an element's
+       subtree is [pos, last] */
+    "CREATE TABLE areas ("
+    "  code TEXT PRIMARY KEY, parent TEXT, name TEXT NOT NULL, level TEXT NOT NULL);"
+    "CREATE TABLE elements ("
+    "  id TEXT PRIMARY KEY, parent TEXT, kind TEXT NOT NULL, name TEXT NOT NULL,"
+    "  network TEXT NOT NULL, area TEXT, pos BIGINT NOT NULL, last BIGINT NOT NULL);"
+    "CREATE INDEX elements_parent ON elements(parent);"
+    "CREATE INDEX elements_pos ON elements(pos);",
 };
 
 static char *dialect(store *s, const char *sql)

@@ -408,3 +408,26 @@ describe('bills and detail records (demo source)', () => {
     assert.equal((await srv.api('GET', `/api/v1/subscribers/${N}/records?type=fax`, { token: agent })).status, 400);
   });
 });
+
+describe('topology', () => {
+  test('the demo province: areas, cable and mobile trees, and who hangs under an element', async () => {
+    const areas = (await srv.api('GET', '/api/v1/areas', { token: agent })).json;
+    assert.equal(areas[0].code, 'GD');
+    const sz = areas[0].children.find((c) => c.code === 'GD.SZ');
+    assert.ok(sz.children.some((d) => d.code === 'GD.SZ.NS' && d.children.length === 4));
+    const roots = (await srv.api('GET', '/api/v1/elements', { token: agent })).json;
+    assert.deepEqual(roots.map((e) => e.id), ['CABLE', 'MOBILE']);
+    const heads = await srv.api('GET', '/api/v1/elements?parent=CABLE', { token: agent });
+    assert.equal(heads.headers.get('x-total-count'), '6');
+    // attach two subscribers under one amplifier and count them from the node above
+    await srv.sql("UPDATE subscribers SET attachment = 'AMP-NS-017-2', attach_pos = (SELECT pos FROM elements WHERE id = 'AMP-NS-017-2') WHERE msisdn IN ('13800138000', '13800138001')");
+    const node = (await srv.api('GET', '/api/v1/elements/ON-NS-017', { token: agent })).json;
+    assert.equal(node.kind, 'opticalNode');
+    assert.equal(node.children, 4);
+    assert.equal(node.subscribersUnder, 2);
+    assert.deepEqual(node.path.map((p) => p.id), ['CABLE', 'HE-SZ']);
+    const head = (await srv.api('GET', '/api/v1/elements/HE-SZ', { token: agent })).json;
+    assert.equal(head.subscribersUnder, 2);
+    assert.equal((await srv.api('GET', '/api/v1/elements/ON-XX-999', { token: agent })).status, 404);
+  });
+});

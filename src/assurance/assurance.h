@@ -1,0 +1,30 @@
+/*
+ * assurance — service assurance (issue 4 grows it: alarms, dial-tests, warning lines,
+ * incidents, impact). Today: the topology (A6) — the area tree (province → city → district →
+ * grid) and the network element trees (cable: headend 头端 → optical node 光机 → amplifier
+ * 放大器; mobile: core → site → cell), each numbered in pre-order so that "every subscriber
+ * under this element" is one index range on subscribers.attach_pos.
+ */
+#ifndef SHOUYE_ASSURANCE_H
+#define SHOUYE_ASSURANCE_H
+
+#include "http/http.h"
+
+void assurance_register(http_server *s);
+
+/*
+ * Offline, for `shouye demo`: write the demo province's areas and both networks (idempotent;
+ * positions are the same on every run). Returns how many elements were written.
+ */
+err topology_demo(store *s, problem *p);
+
+/* An attachment point for the n-th demo subscriber in `district` (an area code): an amplifier
+ * for cable customers, a cell for mobile ones; `*pos` gets its pre-order position. Needs
+ * topology_demo_load first; ERR_NOTFOUND when the district has no elements. */
+typedef struct topo_index topo_index;
+topo_index *topology_demo_load(store *s);
+err topology_demo_pick(const topo_index *t, const char *district, bool cable, uint64_t r,
+                       const char **id, int64_t *pos);
+void topology_demo_free(topo_index *t);
+
+#endif
