@@ -29,7 +29,7 @@ run: release
 	*) mkdir -p "$$(dirname "$(DB)")"; fresh=0; [ -e "$(DB)" ] || fresh=1 ;; \
 	esac; \
 	./build-release/shouye init --db "$(DB)" && \
-	if [ $$fresh = 1 ]; then ./build-release/shouye demo --db "$(DB)" --subscribers 5000; fi
+	if [ $$fresh = 1 ]; then ./build-release/shouye demo --db "$(DB)" --subscribers 5000 --tickets 20000; fi
 	@echo ""
 	@echo "  守夜 shouye is starting at http://$(LISTEN)"
 	@echo "  demo logins (password shouye-demo): agent1 agent2 (一线) specialist1 specialist2 (二线)"

@@ -163,6 +163,11 @@ static uint64_t rnd(void)
 
 err tickets_demo_bulk(store *s, int64_t n, problem *p)
 {
+    /* history belongs to the demo subscribers when there are some */
+    int64_t subscribers = 0;
+    store_scalar(s, "SELECT COUNT(*) FROM subscribers", NULL, 0, 0, &subscribers);
+    int64_t move_id = 0;
+    store_scalar(s, "SELECT COALESCE(MAX(id), 0) + 1 FROM ticket_moves", NULL, 0, 1, &move_id);
     static const char *const types[] = {"complaint",    "faultReport",    "inquiry",
                                         "consultation", "serviceRequest", "suggestion"};
     static const char *const services[] = {"broadband", "mobile", "tv", "iptv", "voice"};
@@ -204,7 +209,11 @@ err tickets_demo_bulk(store *s, int64_t n, problem *p)
             char desc[160], cust[24];
             const char *cat = categories[(r >> 24) % ARRAY_LEN(categories)];
             snprintf(desc, sizeof desc, "客户反映%s（%s）", cat, services[si]);
-            snprintf(cust, sizeof cust, "138%08llu", (unsigned long long)((r >> 28) % 100000000));
+            if (subscribers > 0)
+                demo_msisdn((int64_t)((r >> 28) % (uint64_t)subscribers), cust, sizeof cust);
+            else
+                snprintf(cust, sizeof cust, "138%08llu",
+                         (unsigned long long)((r >> 28) % 100000000));
             int64_t due = created + 1440LL * 60000;
             rc = store_exec(
                 s,
@@ -222,6 +231,22 @@ err tickets_demo_bulk(store *s, int64_t n, problem *p)
                     SV_S(open ? "running" : "met"), SV_I(1440LL * 60000), SV_I(due),
                     SV_OI(!open, created + 3600000)},
                 20);
+            /* its history: taken, and where it went */
+            if (!rc)
+                rc = store_exec(s,
+                                "INSERT INTO ticket_moves(id, ticket_id, time, actor, from_stage,"
+                                " to_stage, status, reason) VALUES (?, ?, ?, 'demo', NULL, 'new',"
+                                " 'acknowledged', 'created')",
+                                (store_val[]){SV_I(move_id++), SV_I(id), SV_I(created)}, 3);
+            if (!rc && strcmp(stage, "new") != 0)
+                rc = store_exec(s,
+                                "INSERT INTO ticket_moves(id, ticket_id, time, actor, from_stage,"
+                                " to_stage, status, reason) VALUES (?, ?, ?, 'demo', 'new', ?, ?,"
+                                " NULL)",
+                                (store_val[]){SV_I(move_id++), SV_I(id),
+                                              SV_I(created + (open ? 600000 : 3600000)),
+                                              SV_S(stage), SV_S(lifecycle_status(stage))},
+                                5);
         }
         if (!rc)
             rc = store_commit(s);
@@ -377,10 +402,10 @@ err app_demo(const char *db, int64_t tickets, int64_t subscribers, problem *p)
         else
             store_rollback(s);
     }
-    if (!rc && tickets > 0)
-        rc = tickets_demo_bulk(s, tickets, p);
     if (!rc && subscribers > 0)
         rc = customers_demo_bulk(s, subscribers, p);
+    if (!rc && tickets > 0)
+        rc = tickets_demo_bulk(s, tickets, p);
     if (!rc && store_is_pg(s))
         store_script(s, "ANALYZE");
     else if (!rc)
