@@ -19,89 +19,11 @@ typedef struct {
     sqlite3_stmt *st;
 } cached;
 
-/*
- * The writer does not checkpoint: a checkpoint copies WAL pages into the database and
- * fsyncs it, which on the engine thread stalls every waiting request. A thread with its
- * own connection checkpoints (PASSIVE: never blocks the writer or readers) a few times a
- * second instead.
- */
-typedef struct {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cv;
-    bool stop;
-    char *path;
-} checkpointer;
-
 typedef struct {
     sqlite3 *db;
     cached cache[CACHE_SLOTS];
     int ncached;
-    checkpointer *ckpt;
 } lite;
-
-static void *checkpoint_main(void *arg)
-{
-    checkpointer *k = arg;
-    pthread_setname_np(pthread_self(), "checkpoint");
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(k->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        LOGE("store", "msg=\"checkpointer cannot open the store\" error=\"%s\"",
-             db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
-        return NULL;
-    }
-    sqlite3_busy_timeout(db, 0);
-    pthread_mutex_lock(&k->lock);
-    while (!k->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&k->cv, &k->lock, &ts);
-        pthread_mutex_unlock(&k->lock);
-        int log = 0, done = 0;
-        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-        pthread_mutex_lock(&k->lock);
-    }
-    pthread_mutex_unlock(&k->lock);
-    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    sqlite3_close(db);
-    return NULL;
-}
-
-static checkpointer *checkpointer_start(const char *path)
-{
-    checkpointer *k = xcalloc(1, sizeof *k);
-    k->path = xstrdup(path);
-    pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->cv, NULL);
-    if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0) {
-        free(k->path);
-        free(k);
-        return NULL;
-    }
-    return k;
-}
-
-static void checkpointer_stop(checkpointer *k)
-{
-    if (!k)
-        return;
-    pthread_mutex_lock(&k->lock);
-    k->stop = true;
-    pthread_cond_signal(&k->cv);
-    pthread_mutex_unlock(&k->lock);
-    pthread_join(k->thread, NULL);
-    pthread_mutex_destroy(&k->lock);
-    pthread_cond_destroy(&k->cv);
-    free(k->path);
-    free(k);
-}
 
 static uint64_t hash_str(const char *s)
 {
@@ -180,7 +102,6 @@ static err lite_open(store *s, const char *url, bool writer, problem *p)
     sqlite3_busy_timeout(l->db, 10000);
     s->impl = l;
     const char *pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                   "PRAGMA wal_autocheckpoint=0;"
                                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
                                    "PRAGMA temp_store=MEMORY;"
                                  : "PRAGMA foreign_keys=ON; PRAGMA query_only=1;"
@@ -196,8 +117,6 @@ static err lite_open(store *s, const char *url, bool writer, problem *p)
         s->impl = NULL;
         return ERR_STORE;
     }
-    if (writer)
-        l->ckpt = checkpointer_start(url);
     return ERR_OK;
 }
 
@@ -206,7 +125,6 @@ static void lite_close(store *s)
     lite *l = s->impl;
     if (!l)
         return;
-    checkpointer_stop(l->ckpt);
     cache_clear(l);
     sqlite3_close(l->db);
     free(l);
