@@ -65,16 +65,9 @@ static char *roles_to_text(unsigned roles)
 
 /* ---- login rate limit: failures per user and per address in a 15-minute window ---- */
 
-#define RL_SLOTS 4096
 #define RL_WINDOW_MS (15 * 60 * 1000)
 #define RL_MAX_USER 5
 #define RL_MAX_ADDR 30
-
-typedef struct {
-    char key[96];
-    int64_t window_start;
-    int failures;
-} rl_slot;
 
 /*
  * Token cache: a valid session seen in the last 30 s skips the store. Any committed
@@ -93,8 +86,7 @@ typedef struct {
 struct auth_ctx {
     store_pool *readers;
     int64_t ttl_ms;
-    pthread_mutex_t lock;
-    rl_slot slots[RL_SLOTS];
+    limiter *by_user, *by_address;
     pthread_mutex_t cache_lock;
     ac_ent cache[AC_SLOTS];
 };
@@ -107,48 +99,21 @@ static uint64_t fnv(const char *s)
     return h;
 }
 
-static rl_slot *rl_get(auth_ctx *a, const char *key, int64_t now)
-{
-    rl_slot *s = &a->slots[fnv(key) % RL_SLOTS];
-    if (strcmp(s->key, key) != 0 || now - s->window_start > RL_WINDOW_MS) {
-        snprintf(s->key, sizeof s->key, "%s", key);
-        s->window_start = now;
-        s->failures = 0;
-    }
-    return s;
-}
-
 /* true when further attempts must wait; *retry gets the seconds */
 static bool rl_blocked(auth_ctx *a, const char *user, const char *addr, int64_t *retry)
 {
-    char ku[96], ka[96];
-    snprintf(ku, sizeof ku, "u:%s", user);
-    snprintf(ka, sizeof ka, "a:%s", addr);
-    int64_t now = time_real_ms();
-    pthread_mutex_lock(&a->lock);
-    rl_slot *su = rl_get(a, ku, now), *sa = rl_get(a, ka, now);
-    bool blocked = su->failures >= RL_MAX_USER || sa->failures >= RL_MAX_ADDR;
-    int64_t start = su->failures >= RL_MAX_USER ? su->window_start : sa->window_start;
-    pthread_mutex_unlock(&a->lock);
-    *retry = (start + RL_WINDOW_MS - now) / 1000 + 1;
-    return blocked;
+    int64_t ru = 0, ra = 0;
+    bool blocked_user = limiter_left(a->by_user, user, &ru) == 0;
+    bool blocked_addr = limiter_left(a->by_address, addr, &ra) == 0;
+    *retry = blocked_user ? ru : ra;
+    return blocked_user || blocked_addr;
 }
 
 static void rl_record(auth_ctx *a, const char *user, const char *addr, bool ok)
 {
-    char ku[96], ka[96];
-    snprintf(ku, sizeof ku, "u:%s", user);
-    snprintf(ka, sizeof ka, "a:%s", addr);
-    int64_t now = time_real_ms();
-    pthread_mutex_lock(&a->lock);
-    rl_slot *su = rl_get(a, ku, now), *sa = rl_get(a, ka, now);
-    if (ok) {
-        su->failures = 0;
-    } else {
-        su->failures++;
-        sa->failures++;
-    }
-    pthread_mutex_unlock(&a->lock);
+    limiter_record(a->by_user, user, ok);
+    if (!ok)
+        limiter_record(a->by_address, addr, false);
 }
 
 /* ---- the authenticator ---- */
@@ -981,7 +946,8 @@ auth_ctx *auth_create(store_pool *readers, int64_t token_ttl_s)
     auth_ctx *a = xcalloc(1, sizeof *a);
     a->readers = readers;
     a->ttl_ms = token_ttl_s * 1000;
-    pthread_mutex_init(&a->lock, NULL);
+    a->by_user = limiter_create(4096, RL_MAX_USER, RL_WINDOW_MS);
+    a->by_address = limiter_create(4096, RL_MAX_ADDR, RL_WINDOW_MS);
     pthread_mutex_init(&a->cache_lock, NULL);
     return a;
 }
@@ -1006,7 +972,8 @@ void auth_destroy(auth_ctx *a)
 {
     if (!a)
         return;
-    pthread_mutex_destroy(&a->lock);
+    limiter_destroy(a->by_user);
+    limiter_destroy(a->by_address);
     pthread_mutex_destroy(&a->cache_lock);
     free(a);
 }

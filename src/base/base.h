@@ -143,6 +143,15 @@ json_t *json_load(const char *s);
 /* Does the string appear in a NULL-terminated list? */
 bool str_in(const char *s, const char *const *list);
 
+/* ---- failure limits per key in a fixed window (thread-safe, real clock) ---- */
+typedef struct limiter limiter;
+limiter *limiter_create(int slots, int max_failures, int64_t window_ms);
+void limiter_destroy(limiter *l);
+/* Tries left for `key` (0 = blocked); *retry_s gets the seconds until the window ends. */
+int limiter_left(limiter *l, const char *key, int64_t *retry_s);
+/* Record a try: a success clears the key's failures. Returns the tries left. */
+int limiter_record(limiter *l, const char *key, bool ok);
+
 /* ---- randomness (libsodium) ---- */
 /* Fill out with a URL-safe random token of `bytes` random bytes (out ≥ 2*bytes). */
 void rand_token(char *out, size_t n, size_t bytes);

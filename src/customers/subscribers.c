@@ -16,18 +16,10 @@
 
 #define VERIFY_MAX_FAILS 5
 #define VERIFY_WINDOW_MS (15 * 60 * 1000)
-#define VERIFY_SLOTS 1024
-
-typedef struct {
-    char msisdn[16];
-    int fails;
-    int64_t since;
-} verify_slot;
 
 struct customers_ctx {
     int tz;
-    pthread_mutex_t lock;
-    verify_slot slots[VERIFY_SLOTS];
+    limiter *verify; /* wrong service passwords per number */
 };
 
 /* roles that see personal data in full (their full views are audited) */
@@ -556,14 +548,6 @@ static void sub_list(req *r)
 
 /* ---- service password check (C1) ---- */
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static void sub_verify(req *r)
 {
     customers_ctx *cc = req_route_ctx(r);
@@ -578,17 +562,8 @@ static void sub_verify(req *r)
         return;
     }
     const char *msisdn = req_param(r, "msisdn");
-    int64_t now = time_real_ms();
-    verify_slot *slot = &cc->slots[fnv(msisdn) % VERIFY_SLOTS];
-    pthread_mutex_lock(&cc->lock);
-    if (strcmp(slot->msisdn, msisdn) != 0 || now - slot->since > VERIFY_WINDOW_MS) {
-        snprintf(slot->msisdn, sizeof slot->msisdn, "%s", msisdn);
-        slot->fails = 0;
-        slot->since = now;
-    }
-    bool locked = slot->fails >= VERIFY_MAX_FAILS;
-    int64_t retry = (slot->since + VERIFY_WINDOW_MS - now) / 1000 + 1;
-    pthread_mutex_unlock(&cc->lock);
+    int64_t retry = 0;
+    bool locked = limiter_left(cc->verify, msisdn, &retry) == 0;
     if (locked) {
         char tmp[24];
         snprintf(tmp, sizeof tmp, "%lld", (long long)retry);
@@ -615,22 +590,14 @@ static void sub_verify(req *r)
     bool has = !store_isnull(res, 0, 0);
     bool ok = has && password_check(store_text(res, 0, 0), jstr(b, "servicePassword"));
     store_res_free(res);
-    pthread_mutex_lock(&cc->lock);
-    if (strcmp(slot->msisdn, msisdn) == 0) {
-        if (ok)
-            slot->fails = 0;
-        else
-            slot->fails++;
-    }
-    int left = VERIFY_MAX_FAILS - slot->fails;
-    pthread_mutex_unlock(&cc->lock);
+    int left = limiter_record(cc->verify, msisdn, ok);
     char who[32];
     mask_phone(msisdn, who, sizeof who);
     LOGI("customers", "msg=\"service password check\" number=%s ok=%d by=%s", who, ok,
          req_who(r)->username);
     req_json(r, 200,
              json_pack("{s:b, s:s, s:i}", "verified", ok, "method", "servicePassword",
-                       "remainingTries", ok ? VERIFY_MAX_FAILS : (left > 0 ? left : 0)));
+                       "remainingTries", ok ? VERIFY_MAX_FAILS : left));
 }
 
 /* ---- SMS verification codes (C1): 6 digits, 5 minutes, 5 tries, rate-limited per number ---- */
@@ -960,7 +927,7 @@ customers_ctx *customers_create(int tz)
 {
     customers_ctx *c = xcalloc(1, sizeof *c);
     c->tz = tz;
-    pthread_mutex_init(&c->lock, NULL);
+    c->verify = limiter_create(4096, VERIFY_MAX_FAILS, VERIFY_WINDOW_MS);
     return c;
 }
 
@@ -968,7 +935,7 @@ void customers_destroy(customers_ctx *c)
 {
     if (!c)
         return;
-    pthread_mutex_destroy(&c->lock);
+    limiter_destroy(c->verify);
     free(c);
 }
 

@@ -179,6 +179,21 @@ static void the_manual_clock_moves_only_forward(void **state)
     clock_destroy(r);
 }
 
+static void a_limiter_counts_failures_per_key(void **state)
+{
+    (void)state;
+    limiter *l = limiter_create(16, 2, 60000);
+    int64_t retry = 0;
+    assert_int_equal(limiter_left(l, "13800138000", &retry), 2);
+    assert_int_equal(limiter_record(l, "13800138000", false), 1);
+    assert_int_equal(limiter_record(l, "13800138000", false), 0);
+    assert_int_equal(limiter_left(l, "13800138000", &retry), 0);
+    assert_true(retry > 0 && retry <= 61);
+    assert_int_equal(limiter_left(l, "13900139000", NULL), 2); /* other keys are untouched */
+    assert_int_equal(limiter_record(l, "13800138000", true), 2); /* success clears */
+    limiter_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +206,7 @@ int main(void)
         cmocka_unit_test(numbers_parse_within_bounds),
         cmocka_unit_test(passwords_and_tokens),
         cmocka_unit_test(the_manual_clock_moves_only_forward),
+        cmocka_unit_test(a_limiter_counts_failures_per_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
