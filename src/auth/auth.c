@@ -301,12 +301,7 @@ static void login(req *r)
     const char *user = jstr(b, "username"), *pw = jstr(b, "password");
     int64_t retry;
     if (rl_blocked(a, user, req_address(r), &retry)) {
-        char tmp[24];
-        snprintf(tmp, sizeof tmp, "%lld", (long long)retry);
-        req_add_header(r, "Retry-After", tmp);
-        req_fail(r, 429, "rateLimited", "username",
-                 "too many failed logins for this user or address; try again in %lld s",
-                 (long long)retry);
+        req_too_many(r, "username", "too many failed logins for this user or address", retry);
         return;
     }
     store *s = req_store(r);
@@ -885,20 +880,13 @@ static void audit_list(req *r)
             args[n++] = SV_I(t);
         }
     }
-    char *count_sql = xasprintf("SELECT COUNT(*) FROM audit%s", where.data);
-    char *sql = xasprintf("SELECT id, time, actor, action, entity_type, entity_id, before_doc,"
-                          " after_doc FROM audit%s ORDER BY id DESC LIMIT ? OFFSET ?",
-                          where.data);
+    char *from = xasprintf("audit%s", where.data);
     buf_free(&where);
     int64_t total = 0;
     store_res *res = NULL;
-    err rc = store_scalar(s, count_sql, args, n, 0, &total);
-    args[n] = SV_I(lim);
-    args[n + 1] = SV_I(off);
-    if (!rc)
-        rc = store_query(s, sql, args, n + 2, &res);
-    free(count_sql);
-    free(sql);
+    err rc = store_page(s, "id, time, actor, action, entity_type, entity_id, before_doc, after_doc",
+                        from, "id DESC", args, n, lim, off, &total, &res);
+    free(from);
     if (rc) {
         req_fail(r, 503, "unavailable", "", "the audit trail cannot be read");
         return;

@@ -512,19 +512,12 @@ static void sub_list(req *r)
         buf_adds(&where, " AND attachment = ?");
         args[n++] = SV_S(v);
     }
-    char *count_sql = xasprintf("SELECT COUNT(*) FROM subscribers%s", where.data);
-    char *sql = xasprintf("SELECT " SUB_COLS " FROM subscribers%s ORDER BY msisdn LIMIT ? OFFSET ?",
-                          where.data);
+    char *from = xasprintf("subscribers%s", where.data);
     buf_free(&where);
     int64_t total = 0;
     store_res *res = NULL;
-    err rc = store_scalar(s, count_sql, args, n, 0, &total);
-    args[n] = SV_I(lim);
-    args[n + 1] = SV_I(off);
-    if (!rc)
-        rc = store_query(s, sql, args, n + 2, &res);
-    free(count_sql);
-    free(sql);
+    err rc = store_page(s, SUB_COLS, from, "msisdn", args, n, lim, off, &total, &res);
+    free(from);
     for (int i = 0; i < nowned; i++)
         free(owned[i]);
     if (rc) {
@@ -565,12 +558,7 @@ static void sub_verify(req *r)
     int64_t retry = 0;
     bool locked = limiter_left(cc->verify, msisdn, &retry) == 0;
     if (locked) {
-        char tmp[24];
-        snprintf(tmp, sizeof tmp, "%lld", (long long)retry);
-        req_add_header(r, "Retry-After", tmp);
-        req_fail(r, 429, "rateLimited", "servicePassword",
-                 "servicePassword: too many wrong tries for this number; try again in %lld s",
-                 (long long)retry);
+        req_too_many(r, "servicePassword", "too many wrong tries for this number", retry);
         return;
     }
     store *s = req_store(r);

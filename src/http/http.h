@@ -90,6 +90,8 @@ void req_problem(req *r, const problem *p);
 /* Shorthand: build a problem and answer. */
 void req_fail(req *r, int status, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Answer 429 with Retry-After: "<field>: <why>; try again in N s". */
+void req_too_many(req *r, const char *field, const char *why, int64_t retry_s);
 /* Add a response header (copied). */
 void req_add_header(req *r, const char *name, const char *value);
 /*

@@ -223,6 +223,15 @@ void req_fail(req *r, int status, const char *code, const char *field, const cha
     req_problem(r, &p);
 }
 
+void req_too_many(req *r, const char *field, const char *why, int64_t retry_s)
+{
+    char tmp[24];
+    snprintf(tmp, sizeof tmp, "%lld", (long long)retry_s);
+    req_add_header(r, "Retry-After", tmp);
+    req_fail(r, 429, "rateLimited", field, "%s: %s; try again in %lld s", field, why,
+             (long long)retry_s);
+}
+
 json_t *req_body(req *r)
 {
     if (r->json)

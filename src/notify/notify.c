@@ -414,21 +414,16 @@ static void notifications_list(req *r)
             args[n++] = SV_S(v);
         }
     }
-    char *count_sql = xasprintf("SELECT COUNT(*) FROM outbox%s", where.data);
-    char *sql = xasprintf("SELECT id, channel, recipient, template, entity_type, entity_id, state,"
-                          " attempts, last_error, dlr_status, body, created, next_attempt,"
-                          " sent_at, delivered_at FROM outbox%s ORDER BY id DESC LIMIT ? OFFSET ?",
-                          where.data);
+    char *from = xasprintf("outbox%s", where.data);
     buf_free(&where);
     int64_t total = 0;
     store_res *res = NULL;
-    err rc = store_scalar(s, count_sql, args, n, 0, &total);
-    args[n] = SV_I(lim);
-    args[n + 1] = SV_I(off);
-    if (!rc)
-        rc = store_query(s, sql, args, n + 2, &res);
-    free(count_sql);
-    free(sql);
+    err rc = store_page(s,
+                        "id, channel, recipient, template, entity_type, entity_id, state, attempts,"
+                        " last_error, dlr_status, body, created, next_attempt, sent_at,"
+                        " delivered_at",
+                        from, "id DESC", args, n, lim, off, &total, &res);
+    free(from);
     if (rc) {
         req_fail(r, 503, "unavailable", "", "notifications cannot be read now");
         return;

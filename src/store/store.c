@@ -148,6 +148,23 @@ err store_scalar(store *s, const char *sql, const store_val *args, int nargs, in
     return ERR_OK;
 }
 
+err store_page(store *s, const char *cols, const char *from, const char *order, store_val *args,
+               int nargs, int64_t limit, int64_t offset, int64_t *total, store_res **out)
+{
+    *out = NULL;
+    char *count_sql = xasprintf("SELECT COUNT(*) FROM %s", from);
+    err rc = store_scalar(s, count_sql, args, nargs, 0, total);
+    free(count_sql);
+    if (rc)
+        return rc;
+    char *sql = xasprintf("SELECT %s FROM %s ORDER BY %s LIMIT ? OFFSET ?", cols, from, order);
+    args[nargs] = SV_I(limit);
+    args[nargs + 1] = SV_I(offset);
+    rc = store_query(s, sql, args, nargs + 2, out);
+    free(sql);
+    return rc;
+}
+
 err store_begin(store *s)
 {
     s->savepoints = 0;

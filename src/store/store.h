@@ -86,6 +86,15 @@ err store_scalar(store *s, const char *sql, const store_val *args, int nargs, in
 err store_backup(const char *url, const char *path, problem *p);
 err store_restore(const char *url, const char *path, problem *p);
 
+/*
+ * One page of a filtered list and the count of all matches, as every list route needs:
+ *   SELECT COUNT(*) FROM <from>            (args[0..nargs))
+ *   SELECT <cols> FROM <from> ORDER BY <order> LIMIT ? OFFSET ?
+ * `from` is a table and its WHERE tail. `args` must have room for nargs + 2 values.
+ */
+err store_page(store *s, const char *cols, const char *from, const char *order, store_val *args,
+               int nargs, int64_t limit, int64_t offset, int64_t *total, store_res **out);
+
 /* Create or migrate the schema to the newest version. */
 err store_migrate(store *s, problem *p);
 int store_schema_version(store *s);

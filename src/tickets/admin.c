@@ -566,19 +566,14 @@ static void group_queue(req *r)
         req_fail(r, 404, "notFound", "id", "no group %s", g);
         return;
     }
-    char *sql = xasprintf("SELECT %s FROM tickets WHERE assigned_group = ? AND status IN"
-                          " ('acknowledged', 'inProgress', 'pending')"
-                          " ORDER BY resolution_due IS NULL, resolution_due, id LIMIT ? OFFSET ?",
-                          TICKET_COLS);
     int64_t total = 0;
     store_res *res = NULL;
-    err rc = store_scalar(s,
-                          "SELECT COUNT(*) FROM tickets WHERE assigned_group = ? AND status IN"
-                          " ('acknowledged', 'inProgress', 'pending')",
-                          (store_val[]){SV_S(g)}, 1, 0, &total);
-    if (!rc)
-        rc = store_query(s, sql, (store_val[]){SV_S(g), SV_I(lim), SV_I(off)}, 3, &res);
-    free(sql);
+    store_val args[3] = {SV_S(g)};
+    err rc =
+        store_page(s, TICKET_COLS,
+                   "tickets WHERE assigned_group = ? AND status IN"
+                   " ('acknowledged', 'inProgress', 'pending')",
+                   "resolution_due IS NULL, resolution_due, id", args, 1, lim, off, &total, &res);
     if (rc) {
         req_fail(r, 503, "unavailable", "", "the queue cannot be read now");
         return;

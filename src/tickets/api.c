@@ -873,18 +873,11 @@ static void list(req *r)
          * Ids first, rows after: sorting matches by id needs only index entries (the id is
          * in every index), so the page costs `limit` row reads however many rows match.
          */
-        char *count_sql = xasprintf("SELECT COUNT(*) FROM tickets%s", q.where.data);
-        char *sql =
-            xasprintf("SELECT id FROM tickets%s ORDER BY id DESC LIMIT ? OFFSET ?", q.where.data);
+        char *from = xasprintf("tickets%s", q.where.data);
         int64_t total = 0;
         store_res *res = NULL;
-        err rc = store_scalar(s, count_sql, q.args, q.n, 0, &total);
-        q.args[q.n] = SV_I(lim);
-        q.args[q.n + 1] = SV_I(off);
-        if (!rc)
-            rc = store_query(s, sql, q.args, q.n + 2, &res);
-        free(count_sql);
-        free(sql);
+        err rc = store_page(s, "id", from, "id DESC", q.args, q.n, lim, off, &total, &res);
+        free(from);
         tickets_ctx *tc = req_route_ctx(r);
         json_t *arr = json_array();
         for (int i = 0; !rc && i < store_rows(res); i++) {
