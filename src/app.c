@@ -30,6 +30,9 @@ void app_config_defaults(app_config *c)
     snprintf(c->notify_sms, sizeof c->notify_sms, "log");
     snprintf(c->kannel_url, sizeof c->kannel_url, "http://127.0.0.1:13013/cgi-bin/sendsms");
     snprintf(c->sms_from, sizeof c->sms_from, "10086");
+    c->quiet_from = 22;
+    c->quiet_to = 8;
+    c->sms_rate = 200;
 }
 
 typedef struct {
@@ -52,6 +55,9 @@ static const option_def options[] = {
     {"kannel_password", "SHOUYE_KANNEL_PASSWORD", "Kannel sendsms password"},
     {"sms_from", "SHOUYE_SMS_FROM", "sender number"},
     {"public_url", "SHOUYE_PUBLIC_URL", "base URL the SMS gateway uses for delivery reports"},
+    {"quiet_hours", "SHOUYE_QUIET_HOURS",
+     "FROM-TO local hours when proactive SMS wait, e.g. 22-8 (0-0: none)"},
+    {"sms_rate", "SHOUYE_SMS_RATE", "proactive SMS released per second per incident"},
 };
 
 err app_config_set(app_config *c, const char *key, const char *v, problem *p)
@@ -110,6 +116,17 @@ err app_config_set(app_config *c, const char *key, const char *v, problem *p)
         snprintf(c->kannel_password, sizeof c->kannel_password, "%s", v);
     } else if (strcmp(key, "sms_from") == 0) {
         snprintf(c->sms_from, sizeof c->sms_from, "%s", v);
+    } else if (strcmp(key, "quiet_hours") == 0) {
+        int a, b, used = 0;
+        if (sscanf(v, "%d-%d%n", &a, &b, &used) != 2 || v[used] || a < 0 || a > 23 || b < 0 ||
+            b > 23)
+            return problem_field(p, "quiet_hours", "must be FROM-TO hours 0 … 23, like 22-8");
+        c->quiet_from = a;
+        c->quiet_to = b;
+    } else if (strcmp(key, "sms_rate") == 0) {
+        if (parse_i64(v, 1, 100000, &n))
+            return problem_field(p, "sms_rate", "must be 1 … 100000 per second");
+        c->sms_rate = (int)n;
     } else {
         return problem_set(p, ERR_INVALID, 400, "unknownField", key, "%s: unknown option", key);
     }
@@ -189,6 +206,7 @@ struct app {
     tickets_ctx *tickets;
     notify_ctx *notify;
     customers_ctx *customers;
+    assurance_ctx *assurance;
 };
 
 /* GET/POST /api/v1/admin/clock */
@@ -343,7 +361,13 @@ err app_start(const app_config *c, app **out, problem *p)
     engine_set_ctx(a->eng, ENGINE_CTX_CUSTOMERS, a->customers);
     customers_attach_engine(a->customers, a->eng);
     customers_register(a->customers, a->http);
-    assurance_register(a->http);
+    assurance_config acfg = {.tz = c->tz_offset_min,
+                             .quiet_from = c->quiet_from,
+                             .quiet_to = c->quiet_to,
+                             .sms_per_s = c->sms_rate};
+    a->assurance = assurance_create(&acfg);
+    assurance_attach_engine(a->assurance, a->eng, a->tickets);
+    assurance_register(a->assurance, a->http);
     http_add_routes(a->http, app_routes, a);
     rc = engine_start(a->eng, p);
     if (!rc)
@@ -374,6 +398,7 @@ void app_stop(app *a)
     tickets_destroy(a->tickets);
     notify_destroy(a->notify);
     customers_destroy(a->customers);
+    assurance_destroy(a->assurance);
     auth_destroy(a->auth);
     store_pool_destroy(a->readers);
     clock_destroy(a->clk);
@@ -396,7 +421,7 @@ void app_print_routes(void)
     tickets_register(NULL, h);
     notify_register(NULL, h);
     customers_register(NULL, h);
-    assurance_register(h);
+    assurance_register(NULL, h);
     http_add_routes(h, app_routes, NULL);
     http_each_route(h, print_route, NULL);
     http_destroy(h);

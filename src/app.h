@@ -25,6 +25,9 @@ typedef struct app_config {
     char kannel_password[64];
     char sms_from[32];
     char public_url[256]; /* how the SMS gateway reaches us for delivery reports */
+    /* proactive notification (A8) */
+    int quiet_from, quiet_to; /* local hours; equal = no quiet hours */
+    int sms_rate;             /* proactive SMS per second per incident */
 } app_config;
 
 /* Defaults, then the file (if any), then SHOUYE_* environment variables. */

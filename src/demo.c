@@ -141,6 +141,63 @@ static err demo_base(store *s, problem *p)
         if (rc)
             problem_set(p, rc, 500, "internal", "", "cannot write VAS: %s", store_errmsg(s));
     }
+    /* emergency plans 应急预案: who gets the fault ticket, who is paged, what is promised */
+    static const struct {
+        int level;
+        const char *service, *group, *duty;
+        int hours;
+        const char *desc;
+    } plans[] = {
+        {1, NULL, "duty", "[\"13900000001\",\"13900000002\"]", 2, "一级故障：全网/全市业务中断"},
+        {2, NULL, "duty", "[\"13900000001\"]", 4, "二级故障：区县级或光机级业务中断"},
+        {2, "broadband", "broadband", "[\"13900000003\"]", 4, "宽带二级故障"},
+        {2, "tv", "tv", "[\"13900000004\"]", 4, "数字电视二级故障"},
+        {2, "mobile", "mobile", "[\"13900000005\"]", 4, "无线二级故障"},
+        {3, NULL, "broadband", "[\"13900000003\"]", 8, "三级故障：网格级"},
+        {4, NULL, "frontline", NULL, 24, "四级故障：个别用户"},
+    };
+    for (size_t i = 0; !rc && i < ARRAY_LEN(plans); i++) {
+        rc = store_exec(s,
+                        "INSERT INTO emergency_plans(id, level, service, group_id, on_duty,"
+                        " notify_customers, restore_hours, description, created, updated)"
+                        " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (store_val[]){SV_I((int64_t)i + 1), SV_I(plans[i].level),
+                                      SV_S(plans[i].service), SV_S(plans[i].group),
+                                      SV_S(plans[i].duty), SV_I(plans[i].hours),
+                                      SV_S(plans[i].desc), SV_I(time_real_ms()),
+                                      SV_I(time_real_ms())},
+                        9);
+        if (rc)
+            problem_set(p, rc, 500, "internal", "", "cannot write plan: %s", store_errmsg(s));
+    }
+    /* complaint warning lines 投诉预警线: per district, fixed; the province on its baseline */
+    static const struct {
+        const char *name, *service, *area;
+        int window, threshold, factor, floor, level;
+    } lines[] = {
+        {"南山区宽带投诉", "broadband", "GD.SZ.NS", 30, 5, 0, 0, 2},
+        {"南山区数字电视投诉", "tv", "GD.SZ.NS", 30, 5, 0, 0, 2},
+        {"天河区宽带投诉", "broadband", "GD.GZ.TH", 30, 5, 0, 0, 2},
+        {"深圳市全业务投诉（基线3倍）", NULL, "GD.SZ", 60, 0, 300, 20, 2},
+        {"全省全业务投诉（基线3倍）", NULL, "GD", 60, 0, 300, 60, 1},
+    };
+    for (size_t i = 0; !rc && i < ARRAY_LEN(lines); i++) {
+        rc = store_exec(s,
+                        "INSERT INTO warning_lines(id, name, service, area, window_min, threshold,"
+                        " baseline_factor, baseline_min, level, created, updated)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (store_val[]){SV_I((int64_t)i + 1), SV_S(lines[i].name),
+                                      SV_S(lines[i].service), SV_S(lines[i].area),
+                                      SV_I(lines[i].window),
+                                      SV_OI(lines[i].threshold > 0, lines[i].threshold),
+                                      SV_OI(lines[i].factor > 0, lines[i].factor),
+                                      SV_I(lines[i].floor), SV_I(lines[i].level),
+                                      SV_I(time_real_ms()), SV_I(time_real_ms())},
+                        11);
+        if (rc)
+            problem_set(p, rc, 500, "internal", "", "cannot write warning line: %s",
+                        store_errmsg(s));
+    }
     for (size_t i = 0; !rc && i < ARRAY_LEN(rules); i++) {
         rc = tickets_demo_rule(s, (int64_t)i + 1, (int)(i + 1) * 10, rules[i].type, NULL, NULL,
                                rules[i].service, rules[i].group);

@@ -9,8 +9,22 @@
 #define SHOUYE_ASSURANCE_H
 
 #include "http/http.h"
+#include "tickets/tickets.h"
 
-void assurance_register(http_server *s);
+typedef struct assurance_config {
+    int tz;                      /* offset minutes of local time (quiet hours, texts) */
+    int quiet_from, quiet_to;    /* local hours when proactive SMS wait (22 → 8); equal = none */
+    int sms_per_s;               /* proactive SMS released per second per incident (rate limit) */
+} assurance_config;
+
+typedef struct assurance_ctx assurance_ctx;
+assurance_ctx *assurance_create(const assurance_config *cfg);
+void assurance_destroy(assurance_ctx *a);
+/* Timers, the start hook, the complaint feed from work orders and the attach hook. */
+void assurance_attach_engine(assurance_ctx *a, engine *e, tickets_ctx *t);
+void assurance_register(assurance_ctx *a, http_server *s); /* a may be NULL: routes only */
+/* The active incidents affecting a subscriber, for the 360 view (A9). */
+json_t *assurance_incidents_for(store *s, const char *msisdn, int tz);
 
 /*
  * Offline, for `shouye demo`: write the demo province's areas and both networks (idempotent;

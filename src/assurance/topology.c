@@ -4,7 +4,7 @@
  * the position of the element they hang from (attach_pos), so counting or listing everyone
  * under an optical node is one index range scan, fast at tens of millions.
  */
-#include "assurance/assurance.h"
+#include "assurance/assurance_int.h"
 
 #include "auth/auth.h"
 
@@ -371,7 +371,11 @@ static const route routes[] = {
     {NULL, NULL, 0, NULL},
 };
 
-void assurance_register(http_server *s)
+void assurance_register(assurance_ctx *a, http_server *s)
 {
-    http_add_routes(s, routes, NULL);
+    http_add_routes(s, routes, a);
+    alarms_register(a, s);
+    incidents_register(a, s);
+    signals_register(a, s);
+    plans_register(a, s);
 }

@@ -4,6 +4,8 @@
  */
 #include "customers/customers.h"
 
+#include "assurance/assurance.h"
+
 #include "auth/auth.h"
 #include "notify/notify.h"
 #include "tickets/tickets.h"
@@ -79,7 +81,7 @@ static const char *normalize(const char *msisdn, char *out, size_t n)
 #define SUB_COLS                                                                                   \
     "msisdn, account_id, name, id_type, id_number, address, contacts, level, vip, points, area,"   \
     " attachment, status, created, updated,"                                                       \
-    " CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END"
+    " CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END, sms_opt_out"
 
 static json_t *sub_row(const store_res *r, int i, bool full, int tz)
 {
@@ -133,6 +135,7 @@ static json_t *sub_row(const store_res *r, int i, bool full, int tz)
     time_iso(store_int(r, i, 14), tz, t, sizeof t);
     json_object_set_new(o, "updatedAt", json_string(t));
     json_object_set_new(o, "hasServicePassword", json_boolean(store_int(r, i, 15)));
+    json_object_set_new(o, "smsOptOut", json_boolean(store_int(r, i, 16)));
     json_object_set_new(o, "masked", json_boolean(!full));
     return o;
 }
@@ -176,6 +179,7 @@ static const json_field create_fields[] = {
     {"area", JT_STRING, 0, 64, NULL},
     {"attachment", JT_STRING, 0, 64, NULL},
     {"status", JT_STRING, 0, 16, statuses},
+    {"smsOptOut", JT_BOOL, 0, 0, NULL},
     RO("id"),
     RO("href"),
     RO("createdAt"),
@@ -199,6 +203,7 @@ static const json_field patch_fields[] = {
     {"area", JT_STRING, JF_NULLABLE, 64, NULL},
     {"attachment", JT_STRING, JF_NULLABLE, 64, NULL},
     {"status", JT_STRING, 0, 16, statuses},
+    {"smsOptOut", JT_BOOL, 0, 0, NULL},
     RO("id"),
     RO("href"),
     RO("msisdn"),
@@ -244,6 +249,19 @@ static err check_subscriber(const json_t *b, problem *p)
     return ERR_OK;
 }
 
+/* The line hangs from a network element: keep its pre-order position for impact ranges. */
+static err set_attachment(engine *e, cmd *c, const char *msisdn)
+{
+    const char *el = jstr(c->in, "attachment");
+    err rc = engine_require_row(e, c, "elements", "id", el, "attachment", "network element");
+    if (!rc)
+        rc = store_exec(engine_store(e),
+                        "UPDATE subscribers SET attach_pos = (SELECT pos FROM elements WHERE id = ?)"
+                        " WHERE msisdn = ?",
+                        (store_val[]){SV_S(el), SV_S(msisdn)}, 2);
+    return rc;
+}
+
 /* Audit docs never carry the password hash; they carry the masked view. */
 static err apply_create(engine *e, cmd *c)
 {
@@ -279,6 +297,11 @@ static err apply_create(engine *e, cmd *c)
                                   SV_I(now), SV_I(now)},
                     16);
     free(ctext);
+    if (!rc)
+        rc = set_attachment(e, c, msisdn);
+    if (!rc && json_is_true(json_object_get(c->in, "smsOptOut")))
+        rc = store_exec(s, "UPDATE subscribers SET sms_opt_out = 1 WHERE msisdn = ?",
+                        (store_val[]){SV_S(msisdn)}, 1);
     if (rc)
         return rc;
     snprintf(c->location, sizeof c->location, "/api/v1/subscribers/%s", msisdn);
@@ -309,7 +332,8 @@ static err apply_patch(engine *e, cmd *c)
                 {"points", "points", 1},
                 {"area", "area", 0},
                 {"attachment", "attachment", 0},
-                {"status", "status", 0}};
+                {"status", "status", 0},
+                {"smsOptOut", "sms_opt_out", 2}};
     err rc = ERR_OK;
     for (size_t i = 0; !rc && i < ARRAY_LEN(cols); i++) {
         json_t *v = json_object_get(c->in, cols[i].json);
@@ -325,6 +349,8 @@ static err apply_patch(engine *e, cmd *c)
         free(text);
         free(sql);
     }
+    if (!rc && json_object_get(c->in, "attachment"))
+        rc = set_attachment(e, c, c->id);
     if (!rc)
         rc = store_exec(s, "UPDATE subscribers SET updated = ? WHERE msisdn = ?",
                         (store_val[]){SV_I(engine_now(e)), SV_S(c->id)}, 2);
@@ -826,6 +852,8 @@ static void sub_overview(req *r)
     json_object_set_new(o, "line", line ? line : json_null());
     json_object_set_new(o, "openWorkOrders", open);
     json_object_set_new(o, "recentWorkOrders", recent);
+    /* A9: the known incidents affecting this customer, at once */
+    json_object_set_new(o, "incidents", assurance_incidents_for(s, msisdn, cc->tz));
     json_object_set_new(o, "workOrderStats",
                         json_pack("{s:I}", "complaintsAndFaults90d", (json_int_t)complaints90));
     if (txn)

@@ -367,6 +367,11 @@ static err in_savepoint(engine *e, err (*fn)(engine *, void *), void *arg)
     return store_release(e->w);
 }
 
+err engine_try(engine *e, err (*fn)(engine *e, void *arg), void *arg)
+{
+    return in_savepoint(e, fn, arg);
+}
+
 typedef struct {
     timer_ent t;
 } timer_arg;
@@ -487,7 +492,7 @@ static void *engine_main(void *arg)
         while (!e->head && !e->stopping) {
             int64_t next = e->nheap > 0 ? e->heap[0].at : INT64_MAX;
             int64_t now = engine_now(e);
-            if (next <= now && !clock_is_manual(e->clk))
+            if (next <= now) /* also on a manual clock: work re-armed at `now` goes on */
                 break;
             /* real clock: sleep until the next timer (at most 1 s); manual: until woken */
             int64_t wait_ms = clock_is_manual(e->clk) ? 1000 : next - now;
@@ -502,7 +507,7 @@ static void *engine_main(void *arg)
                 ts.tv_nsec -= 1000000000;
             }
             pthread_cond_timedwait(&e->wake, &e->lock, &ts);
-            if (e->nheap > 0 && e->heap[0].at <= engine_now(e) && !clock_is_manual(e->clk))
+            if (e->nheap > 0 && e->heap[0].at <= engine_now(e))
                 break;
         }
         if (!e->head && e->stopping)

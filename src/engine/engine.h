@@ -122,13 +122,19 @@ err engine_finish_change(engine *e, cmd *c, const char *action, const char *even
  */
 err engine_require_row(engine *e, cmd *c, const char *table, const char *column, const char *value,
                        const char *field, const char *what);
+/*
+ * Run fn in a nested savepoint: on failure its writes and events are undone and the
+ * caller goes on (a side effect that may fail without failing the whole command).
+ */
+err engine_try(engine *e, err (*fn)(engine *e, void *arg), void *arg);
 /* Schedule `kind` for `id` at `at` (ms). Stale timers are fine: handlers re-check. */
 void engine_timer_add(engine *e, int64_t at, int kind, int64_t id);
 /* Fire every timer due by now (used after the manual clock moves). */
 err engine_fire_due(engine *e);
 
 /* Module contexts reachable from timer handlers: slot numbers are fixed per module. */
-enum { ENGINE_CTX_TICKETS = 0, ENGINE_CTX_NOTIFY = 1, ENGINE_CTX_CUSTOMERS = 2, ENGINE_CTX_MAX = 8 };
+enum { ENGINE_CTX_TICKETS = 0, ENGINE_CTX_NOTIFY = 1, ENGINE_CTX_CUSTOMERS = 2, ENGINE_CTX_ASSURANCE = 3,
+       ENGINE_CTX_MAX = 8 };
 void engine_set_ctx(engine *e, int slot, void *ctx);
 void *engine_ctx(engine *e, int slot);
 

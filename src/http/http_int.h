@@ -15,8 +15,8 @@ struct http_server {
     store_pool *readers;
     struct MHD_Daemon *daemon;
     bool quiesced;
-    const route *sets[16];
-    void *set_ctx[16];
+    const route *sets[48];
+    void *set_ctx[48];
     int nsets;
     http_auth_fn auth;
     void *auth_ctx;

@@ -338,11 +338,14 @@ void req_list(req *r, json_t *items, int64_t total)
 
 void http_add_routes(http_server *s, const route *table, void *ctx)
 {
-    if (s->nsets < (int)ARRAY_LEN(s->sets)) {
-        s->sets[s->nsets] = table;
-        s->set_ctx[s->nsets] = ctx;
-        s->nsets++;
+    if (s->nsets >= (int)ARRAY_LEN(s->sets)) {
+        /* a programming error: a route table must never be dropped in silence */
+        LOGE("http", "msg=\"too many route tables\" max=%d", (int)ARRAY_LEN(s->sets));
+        abort();
     }
+    s->sets[s->nsets] = table;
+    s->set_ctx[s->nsets] = ctx;
+    s->nsets++;
 }
 
 void *req_route_ctx(req *r)

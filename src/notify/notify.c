@@ -26,22 +26,40 @@ bool notify_msisdn_ok(const char *s)
     return true;
 }
 
+static err enqueue(engine *e, const char *channel, const char *recipient, const char *tmpl,
+                   const char *body, const char *entity_type, const char *entity_id,
+                   int64_t hub_id, int64_t not_before, int64_t *out_id)
+{
+    int64_t now = engine_now(e), id = engine_next_id(e, "outbox");
+    char token[48];
+    rand_token(token, sizeof token, 16);
+    err rc = store_exec(
+        engine_store(e),
+        "INSERT INTO outbox(id, created, channel, recipient, template, body,"
+        " entity_type, entity_id, event_seq, hub_id, state, attempts, next_attempt,"
+        " dlr_token, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?,"
+        " ?, ?)",
+        (store_val[]){SV_I(id), SV_I(now), SV_S(channel), SV_S(recipient), SV_S(tmpl), SV_S(body),
+                      SV_S(entity_type), SV_S(entity_id), SV_I(engine_last_seq(e)),
+                      SV_OI(hub_id > 0, hub_id), SV_I(not_before > now ? not_before : now),
+                      SV_S(token), SV_I(now)},
+        13);
+    if (!rc && out_id)
+        *out_id = id;
+    return rc;
+}
+
 err notify_enqueue(engine *e, const char *channel, const char *recipient, const char *tmpl,
                    const char *body, const char *entity_type, const char *entity_id, int64_t hub_id)
 {
-    int64_t now = engine_now(e);
-    char token[48];
-    rand_token(token, sizeof token, 16);
-    return store_exec(engine_store(e),
-                      "INSERT INTO outbox(id, created, channel, recipient, template, body,"
-                      " entity_type, entity_id, event_seq, hub_id, state, attempts, next_attempt,"
-                      " dlr_token, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?,"
-                      " ?, ?)",
-                      (store_val[]){SV_I(engine_next_id(e, "outbox")), SV_I(now), SV_S(channel),
-                                    SV_S(recipient), SV_S(tmpl), SV_S(body), SV_S(entity_type),
-                                    SV_S(entity_id), SV_I(engine_last_seq(e)),
-                                    SV_OI(hub_id > 0, hub_id), SV_I(now), SV_S(token), SV_I(now)},
-                      13);
+    return enqueue(e, channel, recipient, tmpl, body, entity_type, entity_id, hub_id, 0, NULL);
+}
+
+err notify_enqueue_at(engine *e, const char *channel, const char *recipient, const char *tmpl,
+                      const char *body, const char *entity_type, const char *entity_id,
+                      int64_t not_before, int64_t *id)
+{
+    return enqueue(e, channel, recipient, tmpl, body, entity_type, entity_id, 0, not_before, id);
 }
 
 /* ---- hubs, cached on the engine thread ---- */

@@ -41,6 +41,11 @@ err notify_enqueue(engine *e, const char *channel, const char *recipient, const 
                    const char *body, const char *entity_type, const char *entity_id,
                    int64_t hub_id);
 
+/* The same, held back until `not_before` (quiet hours, rate spreading); returns its id. */
+err notify_enqueue_at(engine *e, const char *channel, const char *recipient, const char *tmpl,
+                      const char *body, const char *entity_type, const char *entity_id,
+                      int64_t not_before, int64_t *id);
+
 /* Is this a mainland mobile number (11 digits starting with 1, optional 86 prefix)? */
 bool notify_msisdn_ok(const char *s);
 

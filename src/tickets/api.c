@@ -307,6 +307,24 @@ static char *doc_or_null(const json_t *v)
     return v ? json_dump(v) : NULL;
 }
 
+static void add_incident_relationship(ticket *t, const char *incident)
+{
+    json_t *rel = t->relationships ? json_load(t->relationships) : NULL;
+    if (!json_is_array(rel)) {
+        json_decref(rel);
+        rel = json_array();
+    }
+    char *href = xasprintf("/tmf-api/serviceProblemManagement/v4/serviceProblem/%s", incident);
+    json_array_append_new(rel, json_pack("{s:s, s:s, s:s, s:s}", "id", incident, "href", href,
+                                         "relationshipType", "attachedToIncident", "@type",
+                                         "TroubleTicketRelationship"));
+    free(href);
+    char *text = json_dump(rel);
+    json_decref(rel);
+    tset(&t->relationships, text);
+    free(text);
+}
+
 static err apply_create(engine *e, cmd *c)
 {
     store *s = engine_store(e);
@@ -362,6 +380,14 @@ static err apply_create(engine *e, cmd *c)
     rc = tickets_sla_init(tc, s, &t, now);
     if (!rc)
         rc = find_repeat(s, &t, tc->cfg.repeat_days);
+    char incident[24] = "", inote[400] = "";
+    if (!rc && tc->attach &&
+        (strcmp(t.ticket_type, "complaint") == 0 || strcmp(t.ticket_type, "faultReport") == 0)) {
+        ticket_attach_ask ask = {t.id, t.customer_id, t.ticket_type, t.service, t.area};
+        rc = tc->attach(e, &ask, incident, sizeof incident, inote, sizeof inote);
+        if (!rc && incident[0])
+            add_incident_relationship(&t, incident);
+    }
     if (!rc)
         rc = ticket_insert(s, &t);
     if (!rc)
@@ -387,8 +413,19 @@ static err apply_create(engine *e, cmd *c)
                         " VALUES (?, 'ticket', ?, ?)",
                         (store_val[]){SV_S(c->idem_key), SV_S(ids), SV_I(now)}, 3);
     json_decref(after);
-    if (!rc) {
+    if (!rc && incident[0]) {
+        /* the customer is told at once; the work order waits on the incident */
+        json_t *notes = json_pack("[{s:s, s:s}]", "text", inote, "visibility", "customer");
+        rc = add_notes(e, c, t.id, notes, now);
+        json_decref(notes);
+        char *why = xasprintf("attached to incident %s", incident);
+        if (!rc)
+            rc = tickets_system_move(e, t.id, "pending", NULL, why, &c->prob);
+        free(why);
+    } else if (!rc) {
         tickets_schedule(e, &t);
+    }
+    if (!rc) {
         set_out(c, s, &t, tz);
         snprintf(c->location, sizeof c->location, BASE "/%s", ids);
         c->status = 201;
@@ -911,6 +948,49 @@ static const route ticket_routes[] = {
     {"PATCH", BASE "/{id}", ROLE_ALL & ~(unsigned)ROLE_QA, patch},
     {NULL, NULL, 0, NULL},
 };
+
+/* ---- work orders made and moved by the system (incidents, emergency plans) ---- */
+
+static err run_as_system(engine *e, err (*apply)(engine *, cmd *), const char *id, json_t *in,
+                         int64_t *out_id, problem *p)
+{
+    cmd c = {0};
+    c.in = in;
+    c.id = id;
+    snprintf(c.actor, sizeof c.actor, "system");
+    c.roles = ROLE_ALL;
+    err rc = apply(e, &c);
+    if (out_id)
+        *out_id = c.out_id;
+    json_decref(c.out);
+    if (rc && p)
+        *p = c.prob;
+    return rc;
+}
+
+err tickets_system_create(engine *e, json_t *in, int64_t *id, problem *p)
+{
+    return run_as_system(e, apply_create, NULL, in, id, p);
+}
+
+err tickets_system_move(engine *e, int64_t id, const char *stage, const char *group,
+                        const char *reason, problem *p)
+{
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    json_t *in = json_pack("{s:s, s:s?}", "stage", stage, "statusChangeReason", reason);
+    if (group)
+        json_object_set_new(in, "assignedGroup", json_string(group));
+    err rc = run_as_system(e, apply_patch, ids, in, NULL, p);
+    json_decref(in);
+    return rc;
+}
+
+void tickets_set_attach_hook(tickets_ctx *t, ticket_attach_fn fn)
+{
+    if (t)
+        t->attach = fn;
+}
 
 tickets_ctx *tickets_create(const tickets_config *cfg, engine *e)
 {

@@ -109,6 +109,28 @@ void tickets_attach_engine(tickets_ctx *t, engine *e);
 /* Register the HTTP routes. */
 void tickets_register(tickets_ctx *t, http_server *s);
 
+/* ---- for other modules, on the engine thread inside a command or timer ---- */
+
+/* Create a work order as the system from a TMF621 create body (trusted: not re-checked). */
+err tickets_system_create(engine *e, json_t *in, int64_t *id, problem *p);
+/* Move a work order as the system through the lifecycle table (group for a dispatch). */
+err tickets_system_move(engine *e, int64_t id, const char *stage, const char *group,
+                        const char *reason, problem *p);
+/*
+ * Asked while a complaint or fault report is created (customer may be NULL): the module
+ * counts it as a signal and, knowing of an incident affecting the customer, records the
+ * attachment and fills `incident`
+ * (its id) and `note` (a customer-visible note); the work order then waits on the incident
+ * (stage pending) instead of being dispatched on its own.
+ */
+typedef struct ticket_attach_ask {
+    int64_t ticket_id;
+    const char *customer, *ticket_type, *service, *area;
+} ticket_attach_ask;
+typedef err (*ticket_attach_fn)(engine *e, const ticket_attach_ask *ask, char *incident,
+                                size_t nincident, char *note, size_t nnote);
+void tickets_set_attach_hook(tickets_ctx *t, ticket_attach_fn fn);
+
 /*
  * Offline helpers for `shouye demo`: write a policy / rule / bulk tickets directly.
  */

@@ -39,6 +39,7 @@ struct tickets_ctx {
     policy_ent *policies;
     int npolicies;
     bool policies_loaded;
+    ticket_attach_fn attach; /* incidents (assurance) */
 };
 
 /* Forget the cached policies (engine thread; after a policy write, even a failed one). */

@@ -1,0 +1,632 @@
+/*
+ * alarms.c — network alarms (A2; TMF642 shapes, ITU-T X.733 severities). One active alarm per
+ * source + object + type: a repeat updates it (repeats counted) instead of adding a row.
+ * Every change is kept in alarm_history (Alertmanager keeps none). Correlation on the element
+ * tree: an alarm under an element that already has an active alarm is a symptom of it
+ * (parentAlarm, isRootCause false) and opens nothing; an alarm above active ones becomes their
+ * root. A root alarm of severity critical or major on a known element is a finding for
+ * incidents (level 2 and 3); clearing it tells the incident, which is restored when nothing
+ * behind it is still failing. Metric thresholds 阈值 raise and clear alarms with hysteresis.
+ */
+#include "assurance/assurance_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const severities[] = {"critical", "major",         "minor",  "warning",
+                                         "indeterminate", "cleared",  NULL};
+static const char *const alarm_types[] = {
+    "communicationsAlarm", "processingErrorAlarm", "environmentalAlarm", "qualityOfServiceAlarm",
+    "equipmentAlarm",      "integrityViolation",   "operationalViolation", "physicalViolation",
+    "securityService",     "mechanismViolation",   "timeDomainViolation",  NULL};
+static const char *const alarm_states[] = {"raised", "updated", "cleared", NULL};
+static const char *const ack_states[] = {"acknowledged", "unacknowledged", NULL};
+
+static const json_field object_fields[] = {
+    {"id", JT_STRING, JF_REQUIRED, 64, NULL},    {"href", JT_STRING, 0, 300, NULL},
+    {"@referredType", JT_STRING, 0, 64, NULL},   {"@type", JT_STRING, 0, 64, NULL},
+    {"name", JT_STRING, 0, 200, NULL},           {NULL, 0, 0, 0, NULL},
+};
+
+#define RO(n)                                                                                      \
+    {                                                                                              \
+        n, JT_ANY, JF_READONLY, 0, NULL                                                            \
+    }
+const json_field alarm_fields[] = {
+    {"alarmType", JT_STRING, JF_REQUIRED, 32, alarm_types},
+    {"perceivedSeverity", JT_STRING, JF_REQUIRED, 16, severities},
+    {"probableCause", JT_STRING, JF_REQUIRED, 100, NULL},
+    {"alarmedObject", JT_OBJECT, JF_REQUIRED, 0, NULL},
+    {"sourceSystemId", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"state", JT_STRING, JF_REQUIRED, 16, alarm_states},
+    {"alarmRaisedTime", JT_STRING, JF_REQUIRED, 40, NULL},
+    {"externalAlarmId", JT_STRING, 0, 100, NULL},
+    {"specificProblem", JT_STRING, 0, 200, NULL},
+    {"alarmDetails", JT_STRING, 0, 2000, NULL},
+    {"alarmedObjectType", JT_STRING, 0, 64, NULL},
+    {"serviceAffecting", JT_BOOL, 0, 0, NULL},
+    {"affectedService", JT_ARRAY, 0, 0, NULL},
+    {"alarmReportingTime", JT_STRING, 0, 40, NULL},
+    {"reportingSystemId", JT_STRING, 0, 64, NULL},
+    {"crossedThresholdInformation", JT_OBJECT, 0, 0, NULL},
+    {"@type", JT_STRING, 0, 64, NULL},
+    RO("id"),
+    RO("href"),
+    RO("ackState"),
+    RO("isRootCause"),
+    RO("parentAlarm"),
+    RO("correlatedAlarm"),
+    {NULL, 0, 0, 0, NULL},
+};
+
+err alarms_check(const json_t *b, problem *p)
+{
+    err rc = json_check(json_object_get(b, "alarmedObject"), object_fields, "alarmedObject", p);
+    if (rc)
+        return rc;
+    int64_t ms;
+    static const char *const times[] = {"alarmRaisedTime", "alarmReportingTime"};
+    for (int i = 0; i < 2; i++)
+        if (jstr(b, times[i]) && time_parse_iso(jstr(b, times[i]), 480, &ms))
+            return problem_field(p, times[i], "must be an ISO 8601 date-time");
+    const json_t *svc = json_object_get(b, "affectedService");
+    if (json_array_size(svc) > 8)
+        return problem_field(p, "affectedService", "at most 8 services");
+    size_t i;
+    json_t *v;
+    json_array_foreach(svc, i, v)
+    {
+        if (!jstr(v, "id") || strlen(jstr(v, "id")) > 32)
+            return problem_field(p, "affectedService", "each item needs an id (≤ 32 characters)");
+    }
+    if (strcmp(jstr(b, "state"), "cleared") != 0 &&
+        strcmp(jstr(b, "perceivedSeverity"), "cleared") == 0)
+        return problem_field(p, "perceivedSeverity",
+                             "cleared is final: send state cleared to clear an alarm");
+    return ERR_OK;
+}
+
+int threshold_eval(bool below, int64_t raise_at, int64_t clear_at, bool active, int64_t value)
+{
+    if (below) /* bad when low: raise at ≤ raise_at, clear at ≥ clear_at (clear_at > raise_at) */
+        return !active && value <= raise_at ? 1 : active && value >= clear_at ? -1 : 0;
+    return !active && value >= raise_at ? 1 : active && value <= clear_at ? -1 : 0;
+}
+
+/* ---- rendering ---- */
+
+#define AL_COLS                                                                                    \
+    "id, external_id, source_system, object_id, object_type, alarm_type, probable_cause,"         \
+    " specific_problem, severity, state, ack_state, ack_user, ack_system, ack_time, clear_user,"  \
+    " clear_system, raised, reported, changed, cleared, service_affecting, is_root_cause,"       \
+    " parent_alarm, incident_id, service, details, threshold, repeats"
+
+static void opt_s(json_t *o, const char *k, const store_res *r, int i, int col)
+{
+    if (store_text(r, i, col))
+        json_object_set_new(o, k, json_string(store_text(r, i, col)));
+}
+
+static void opt_t(json_t *o, const char *k, const store_res *r, int i, int col, int tz)
+{
+    if (store_isnull(r, i, col))
+        return;
+    char t[40];
+    time_iso(store_int(r, i, col), tz, t, sizeof t);
+    json_object_set_new(o, k, json_string(t));
+}
+
+static json_t *alarm_row(const store_res *r, int i, int tz)
+{
+    json_t *o = json_object();
+    const char *id = store_text(r, i, 0);
+    json_object_set_new(o, "id", json_string(id));
+    char *href = xasprintf(ALARM_BASE "/%s", id);
+    json_object_set_new(o, "href", json_string(href));
+    free(href);
+    opt_s(o, "externalAlarmId", r, i, 1);
+    json_object_set_new(o, "sourceSystemId", json_string(store_text(r, i, 2)));
+    json_object_set_new(o, "alarmedObject", json_pack("{s:s}", "id", store_text(r, i, 3)));
+    opt_s(o, "alarmedObjectType", r, i, 4);
+    json_object_set_new(o, "alarmType", json_string(store_text(r, i, 5)));
+    json_object_set_new(o, "probableCause", json_string(store_text(r, i, 6)));
+    opt_s(o, "specificProblem", r, i, 7);
+    json_object_set_new(o, "perceivedSeverity", json_string(store_text(r, i, 8)));
+    json_object_set_new(o, "state", json_string(store_text(r, i, 9)));
+    json_object_set_new(o, "ackState", json_string(store_text(r, i, 10)));
+    opt_s(o, "ackUserId", r, i, 11);
+    opt_s(o, "ackSystemId", r, i, 12);
+    opt_t(o, "ackTime", r, i, 13, tz);
+    opt_s(o, "clearUserId", r, i, 14);
+    opt_s(o, "clearSystemId", r, i, 15);
+    opt_t(o, "alarmRaisedTime", r, i, 16, tz);
+    opt_t(o, "alarmReportingTime", r, i, 17, tz);
+    opt_t(o, "alarmChangedTime", r, i, 18, tz);
+    opt_t(o, "alarmClearedTime", r, i, 19, tz);
+    json_object_set_new(o, "serviceAffecting", json_boolean(store_int(r, i, 20)));
+    json_object_set_new(o, "isRootCause", json_boolean(store_int(r, i, 21)));
+    json_t *parents = json_array();
+    if (!store_isnull(r, i, 22)) {
+        char *ph = xasprintf(ALARM_BASE "/%s", store_text(r, i, 22));
+        json_array_append_new(parents, json_pack("{s:s, s:s}", "id", store_text(r, i, 22), "href",
+                                                 ph));
+        free(ph);
+    }
+    json_object_set_new(o, "parentAlarm", parents);
+    if (!store_isnull(r, i, 23)) {
+        char *ih = xasprintf(SP_BASE "/%s", store_text(r, i, 23));
+        json_object_set_new(o, "serviceProblem",
+                            json_pack("{s:s, s:s}", "id", store_text(r, i, 23), "href", ih));
+        free(ih);
+    }
+    json_t *svc = json_array();
+    if (store_text(r, i, 24))
+        json_array_append_new(svc, json_pack("{s:s}", "id", store_text(r, i, 24)));
+    json_object_set_new(o, "affectedService", svc);
+    opt_s(o, "alarmDetails", r, i, 25);
+    json_t *th = json_load(store_text(r, i, 26));
+    if (th)
+        json_object_set_new(o, "crossedThresholdInformation", th);
+    json_object_set_new(o, "repeats", json_integer(store_int(r, i, 27)));
+    return o;
+}
+
+static json_t *alarm_load(store *s, int64_t id, int tz, bool full)
+{
+    store_res *r;
+    if (store_query(s, "SELECT " AL_COLS " FROM alarms WHERE id = ?", (store_val[]){SV_I(id)}, 1,
+                    &r))
+        return NULL;
+    json_t *o = store_rows(r) ? alarm_row(r, 0, tz) : NULL;
+    store_res_free(r);
+    if (!o || !full)
+        return o;
+    json_t *children = json_array(), *hist = json_array();
+    if (store_query(s, "SELECT id FROM alarms WHERE parent_alarm = ? ORDER BY id LIMIT 200",
+                    (store_val[]){SV_I(id)}, 1, &r) == ERR_OK) {
+        for (int i = 0; i < store_rows(r); i++) {
+            char *h = xasprintf(ALARM_BASE "/%s", store_text(r, i, 0));
+            json_array_append_new(children,
+                                  json_pack("{s:s, s:s}", "id", store_text(r, i, 0), "href", h));
+            free(h);
+        }
+        store_res_free(r);
+    }
+    if (store_query(s,
+                    "SELECT time, state, severity, ack_state, actor, note FROM alarm_history"
+                    " WHERE alarm_id = ? ORDER BY id",
+                    (store_val[]){SV_I(id)}, 1, &r) == ERR_OK) {
+        for (int i = 0; i < store_rows(r); i++) {
+            char t[40];
+            time_iso(store_int(r, i, 0), tz, t, sizeof t);
+            json_array_append_new(
+                hist, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "time", t, "state",
+                                store_text(r, i, 1), "perceivedSeverity", store_text(r, i, 2),
+                                "ackState", store_text(r, i, 3), "actor", store_text(r, i, 4),
+                                "note", store_text(r, i, 5)));
+        }
+        store_res_free(r);
+    }
+    json_object_set_new(o, "correlatedAlarm", children);
+    json_object_set_new(o, "history", hist);
+    return o;
+}
+
+/* ---- writing ---- */
+
+static err history(engine *e, int64_t id, const char *actor, const char *note)
+{
+    return store_exec(engine_store(e),
+                      "INSERT INTO alarm_history(id, alarm_id, time, state, severity, ack_state,"
+                      " actor, note) SELECT ?, id, ?, state, severity, ack_state, ?, ?"
+                      " FROM alarms WHERE id = ?",
+                      (store_val[]){SV_I(engine_next_id(e, "alarm_history")), SV_I(engine_now(e)),
+                                    SV_S(actor), SV_S(note), SV_I(id)},
+                      5);
+}
+
+static err emit_alarm(engine *e, const char *type, int64_t id, const char *actor, json_t *data)
+{
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    return engine_emit(e, type, "alarm", ids, actor, data);
+}
+
+static int level_of(const char *severity)
+{
+    return strcmp(severity, "critical") == 0 ? 2 : strcmp(severity, "major") == 0 ? 3 : 0;
+}
+
+static err clear_alarm(engine *e, int64_t id, const char *actor, const char *system)
+{
+    store *s = engine_store(e);
+    int64_t now = engine_now(e);
+    err rc = store_exec(s,
+                        "UPDATE alarms SET state = 'cleared', severity = 'cleared', cleared = ?,"
+                        " changed = ?, clear_user = ?, clear_system = ?, active_key = NULL"
+                        " WHERE id = ? AND cleared IS NULL",
+                        (store_val[]){SV_I(now), SV_I(now), SV_S(actor), SV_S(system), SV_I(id)},
+                        5);
+    if (!rc)
+        rc = history(e, id, actor, "cleared");
+    if (!rc)
+        rc = emit_alarm(e, "alarm.cleared", id, actor, NULL);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    if (!rc)
+        rc = incident_ref_cleared(e, "alarm", ids, actor);
+    /* then its symptoms stand on their own (they no longer hold its incident open) */
+    if (!rc)
+        rc = store_exec(s,
+                        "UPDATE alarms SET is_root_cause = 1 WHERE parent_alarm = ?"
+                        " AND cleared IS NULL",
+                        (store_val[]){SV_I(id)}, 1);
+    return rc;
+}
+
+/* the newest active alarm on an ancestor of `pos` */
+static int64_t ancestor_alarm(store *s, int64_t pos, int64_t *incident)
+{
+    store_res *r;
+    int64_t id = 0;
+    *incident = 0;
+    if (store_query(s,
+                    "SELECT a.id, a.incident_id FROM alarms a JOIN elements el ON el.id ="
+                    " a.object_id WHERE a.cleared IS NULL AND a.object_pos < ? AND el.last >= ?"
+                    " ORDER BY a.object_pos, a.id LIMIT 1",
+                    (store_val[]){SV_I(pos), SV_I(pos)}, 2, &r))
+        return 0;
+    if (store_rows(r)) {
+        id = store_int(r, 0, 0);
+        *incident = store_isnull(r, 0, 1) ? 0 : store_int(r, 0, 1);
+    }
+    store_res_free(r);
+    return id;
+}
+
+err alarms_apply_doc(engine *e, const json_t *doc, const char *actor, int64_t *out, bool *created,
+                     problem *p)
+{
+    store *s = engine_store(e);
+    assurance_ctx *a = actx(e);
+    int64_t now = engine_now(e);
+    const char *source = jstr(doc, "sourceSystemId");
+    const char *object = jstr(json_object_get(doc, "alarmedObject"), "id");
+    const char *type = jstr(doc, "alarmType");
+    const char *sev = jstr(doc, "perceivedSeverity");
+    const char *state = jstr(doc, "state");
+    *created = false;
+    *out = 0;
+    char *key = xasprintf("%s|%s|%s", source, object, type);
+    store_res *r;
+    err rc = store_query(s, "SELECT id, severity FROM alarms WHERE active_key = ?",
+                         (store_val[]){SV_S(key)}, 1, &r);
+    if (rc) {
+        free(key);
+        return rc;
+    }
+    int64_t id = store_rows(r) ? store_int(r, 0, 0) : 0;
+    bool worse = false;
+    if (id)
+        worse = level_of(sev) && (!level_of(store_text(r, 0, 1)) ||
+                                  level_of(sev) < level_of(store_text(r, 0, 1)));
+    store_res_free(r);
+    *out = id;
+    if (strcmp(state, "cleared") == 0) {
+        free(key);
+        if (!id)
+            return problem_set(p, ERR_NOTFOUND, 404, "notFound", "alarmedObject",
+                               "no active %s alarm from %s on %s to clear", type, source, object);
+        return clear_alarm(e, id, actor, source);
+    }
+    const char *svc = jstr(json_array_get(json_object_get(doc, "affectedService"), 0), "id");
+    json_t *th = json_object_get(doc, "crossedThresholdInformation");
+    char *thtext = th ? json_dump(th) : NULL;
+    if (id) { /* a repeat of an active alarm: update it */
+        rc = store_exec(s,
+                        "UPDATE alarms SET severity = ?, state = 'updated', probable_cause = ?,"
+                        " specific_problem = COALESCE(?, specific_problem),"
+                        " details = COALESCE(?, details), threshold = COALESCE(?, threshold),"
+                        " changed = ?, repeats = repeats + 1 WHERE id = ?",
+                        (store_val[]){SV_S(sev), SV_S(jstr(doc, "probableCause")),
+                                      SV_S(jstr(doc, "specificProblem")),
+                                      SV_S(jstr(doc, "alarmDetails")), SV_S(thtext), SV_I(now),
+                                      SV_I(id)},
+                        7);
+        free(thtext);
+        free(key);
+        if (!rc)
+            rc = history(e, id, actor, "repeat");
+        if (!rc)
+            rc = emit_alarm(e, "alarm.updated", id, actor,
+                            json_pack("{s:s}", "perceivedSeverity", sev));
+        /* a root alarm that got worse may now be a finding */
+        if (!rc && worse) {
+            rc = store_query(s,
+                             "SELECT is_root_cause, incident_id, object_id, service FROM alarms"
+                             " WHERE id = ?",
+                             (store_val[]){SV_I(id)}, 1, &r);
+            if (!rc) {
+                bool root = store_int(r, 0, 0) && store_isnull(r, 0, 1);
+                char obj[72], sv[40];
+                snprintf(obj, sizeof obj, "%s", store_text(r, 0, 2));
+                snprintf(sv, sizeof sv, "%s", store_text(r, 0, 3) ? store_text(r, 0, 3) : "");
+                store_res_free(r);
+                int64_t pos, last, inc = 0;
+                if (root && element_span(s, obj, &pos, &last, NULL, 0)) {
+                    char ids[24], name[200];
+                    snprintf(ids, sizeof ids, "%lld", (long long)id);
+                    snprintf(name, sizeof name, "%s告警：%s", obj, jstr(doc, "probableCause"));
+                    detect d = {.origin = "alarm", .kind = "alarm", .ref = ids,
+                                .level = level_of(sev), .service = sv[0] ? sv : NULL,
+                                .element = obj, .name = name, .actor = actor,
+                                .first_signal = now};
+                    rc = incident_detect(e, &d, &inc, p);
+                    if (!rc && inc)
+                        rc = store_exec(s, "UPDATE alarms SET incident_id = ? WHERE id = ?",
+                                        (store_val[]){SV_I(inc), SV_I(id)}, 2);
+                }
+            }
+        }
+        return rc;
+    }
+    /* a new alarm */
+    int64_t raised = now, pos = 0, last = 0;
+    time_parse_iso(jstr(doc, "alarmRaisedTime"), a->cfg.tz, &raised);
+    if (raised > now)
+        raised = now;
+    bool known = element_span(s, object, &pos, &last, NULL, 0);
+    int64_t parent_inc = 0, parent = known ? ancestor_alarm(s, pos, &parent_inc) : 0;
+    id = engine_next_id(e, "alarms");
+    json_t *sa = json_object_get(doc, "serviceAffecting");
+    rc = store_exec(
+        s,
+        "INSERT INTO alarms(id, external_id, source_system, object_id, object_type, object_pos,"
+        " alarm_type, probable_cause, specific_problem, severity, state, ack_state, raised,"
+        " reported, changed, service_affecting, is_root_cause, parent_alarm, service, details,"
+        " threshold, repeats, active_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'raised',"
+        " 'unacknowledged', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        (store_val[]){SV_I(id), SV_S(jstr(doc, "externalAlarmId")), SV_S(source), SV_S(object),
+                      SV_S(jstr(doc, "alarmedObjectType")), SV_OI(known, pos), SV_S(type),
+                      SV_S(jstr(doc, "probableCause")), SV_S(jstr(doc, "specificProblem")),
+                      SV_S(sev), SV_I(raised), SV_I(now), SV_I(now), SV_I(json_is_true(sa)),
+                      SV_I(parent == 0), SV_OI(parent > 0, parent), SV_S(svc),
+                      SV_S(jstr(doc, "alarmDetails")), SV_S(thtext), SV_S(key)},
+        20);
+    free(thtext);
+    free(key);
+    if (rc)
+        return rc;
+    *out = id;
+    *created = true;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    rc = history(e, id, actor, parent ? "raised (symptom)" : "raised");
+    /* an alarm above active ones is their root */
+    if (!rc && known && last > pos)
+        rc = store_exec(s,
+                        "UPDATE alarms SET parent_alarm = ?, is_root_cause = 0 WHERE cleared IS NULL"
+                        " AND object_pos > ? AND object_pos <= ? AND id <> ?",
+                        (store_val[]){SV_I(id), SV_I(pos), SV_I(last), SV_I(id)}, 4);
+    if (!rc)
+        rc = emit_alarm(e, "alarm.raised", id, actor,
+                        json_pack("{s:s, s:s, s:s, s:b, s:I?}", "perceivedSeverity", sev,
+                                  "alarmedObject", object, "alarmType", type, "isRootCause",
+                                  parent == 0, "parentAlarm", (json_int_t)parent));
+    int64_t inc = 0;
+    if (!rc && parent && parent_inc) {
+        /* a symptom: recorded on its root's incident, opens nothing */
+        inc = parent_inc;
+        rc = incident_link(e, inc, "alarm", ids);
+    } else if (!rc && !parent && known && level_of(sev)) {
+        char name[200];
+        snprintf(name, sizeof name, "%s告警：%s", object, jstr(doc, "probableCause"));
+        detect d = {.origin = "alarm", .kind = "alarm", .ref = ids, .level = level_of(sev),
+                    .service = svc, .element = object, .name = name,
+                    .description = jstr(doc, "alarmDetails"), .actor = actor,
+                    .first_signal = raised};
+        rc = incident_detect(e, &d, &inc, p);
+    }
+    if (!rc && inc)
+        rc = store_exec(s, "UPDATE alarms SET incident_id = ? WHERE id = ?",
+                        (store_val[]){SV_I(inc), SV_I(id)}, 2);
+    return rc;
+}
+
+/* ---- HTTP ---- */
+
+static json_t *render_alarm(cmd *c, store *reader, void *route_ctx)
+{
+    assurance_ctx *a = route_ctx;
+    return alarm_load(reader, c->out_id, a ? a->cfg.tz : 480, true);
+}
+
+static err apply_create(engine *e, cmd *c)
+{
+    int64_t id;
+    bool created;
+    err rc = alarms_apply_doc(e, c->in, c->actor, &id, &created, &c->prob);
+    if (rc)
+        return rc;
+    c->out_id = id;
+    c->render = render_alarm;
+    c->status = created ? 201 : 200;
+    if (created)
+        snprintf(c->location, sizeof c->location, ALARM_BASE "/%lld", (long long)id);
+    return ERR_OK;
+}
+
+static void create(req *r)
+{
+    req_submit_checked(r, alarm_fields, alarms_check, apply_create);
+}
+
+static const json_field patch_fields[] = {
+    {"state", JT_STRING, 0, 16, (const char *const[]){"cleared", NULL}},
+    {"ackState", JT_STRING, 0, 16, ack_states},
+    {"ackUserId", JT_STRING, 0, 64, NULL},
+    {"ackSystemId", JT_STRING, 0, 64, NULL},
+    {"clearUserId", JT_STRING, 0, 64, NULL},
+    {"clearSystemId", JT_STRING, 0, 64, NULL},
+    {"comment", JT_STRING, 0, 1000, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static err apply_patch(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    int64_t id, now = engine_now(e);
+    if (parse_i64(c->id, 1, INT64_MAX, &id))
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no alarm %s", c->id);
+    json_t *before = alarm_load(s, id, actx(e)->cfg.tz, false);
+    if (!before)
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no alarm %s", c->id);
+    err rc = ERR_OK;
+    const char *ack = jstr(c->in, "ackState");
+    if (ack && !str_eq(ack, jstr(before, "ackState"))) {
+        bool on = strcmp(ack, "acknowledged") == 0;
+        const char *user = jstr(c->in, "ackUserId") ? jstr(c->in, "ackUserId") : c->actor;
+        rc = store_exec(s,
+                        "UPDATE alarms SET ack_state = ?, ack_user = ?, ack_system = ?,"
+                        " ack_time = ? WHERE id = ?",
+                        (store_val[]){SV_S(ack), SV_S(on ? user : NULL),
+                                      SV_S(on ? jstr(c->in, "ackSystemId") : NULL),
+                                      SV_OI(on, now), SV_I(id)},
+                        5);
+        if (!rc)
+            rc = history(e, id, c->actor, jstr(c->in, "comment") ? jstr(c->in, "comment") : ack);
+        if (!rc)
+            rc = emit_alarm(e, on ? "alarm.acknowledged" : "alarm.unacknowledged", id, c->actor,
+                            NULL);
+    } else if (jstr(c->in, "comment") && !jstr(c->in, "state")) {
+        rc = history(e, id, c->actor, jstr(c->in, "comment"));
+    }
+    if (!rc && jstr(c->in, "state")) {
+        if (strcmp(jstr(before, "state"), "cleared") == 0)
+            rc = problem_set(&c->prob, ERR_CONFLICT, 409, "conflict", "state",
+                             "state: alarm %s is already cleared", c->id);
+        else
+            rc = clear_alarm(e, id,
+                             jstr(c->in, "clearUserId") ? jstr(c->in, "clearUserId") : c->actor,
+                             jstr(c->in, "clearSystemId"));
+    }
+    if (rc) {
+        json_decref(before);
+        return rc;
+    }
+    json_t *after = alarm_load(s, id, actx(e)->cfg.tz, false);
+    rc = engine_audit(e, c->actor, "update", "alarm", c->id, before, after);
+    json_decref(before);
+    json_decref(after);
+    c->out_id = id;
+    c->render = render_alarm;
+    c->status = 200;
+    return rc;
+}
+
+static void patch(req *r)
+{
+    req_submit_checked(r, patch_fields, NULL, apply_patch);
+}
+
+static void get_one(req *r)
+{
+    store *s = req_store(r);
+    if (!s)
+        return;
+    int64_t id;
+    json_t *o = NULL;
+    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) == ERR_OK)
+        o = alarm_load(s, id, req_tz(r), true);
+    if (!o) {
+        req_fail(r, 404, "notFound", "id", "no alarm %s", req_param(r, "id"));
+        return;
+    }
+    req_json(r, 200, o);
+}
+
+static void list(req *r)
+{
+    int64_t off, lim;
+    if (!req_paging(r, &off, &lim))
+        return;
+    store *s = req_store(r);
+    if (!s)
+        return;
+    buf where;
+    buf_init(&where, 0);
+    buf_adds(&where, "alarms WHERE 1 = 1");
+    store_val args[8];
+    int n = 0;
+    static const struct {
+        const char *param, *col;
+        const char *const *allowed;
+    } eq[] = {
+        {"state", "state", alarm_states},
+        {"perceivedSeverity", "severity", severities},
+        {"ackState", "ack_state", ack_states},
+        {"alarmType", "alarm_type", alarm_types},
+        {"alarmedObject.id", "object_id", NULL},
+        {"sourceSystemId", "source_system", NULL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(eq); i++) {
+        const char *v = req_query(r, eq[i].param);
+        if (!v)
+            continue;
+        if (eq[i].allowed && !str_in(v, eq[i].allowed)) {
+            buf_free(&where);
+            req_fail(r, 400, "invalidField", eq[i].param, "%s: not a known value", eq[i].param);
+            return;
+        }
+        buf_printf(&where, " AND %s = ?", eq[i].col);
+        args[n++] = SV_S(v);
+    }
+    const char *v;
+    if ((v = req_query(r, "active"))) {
+        if (strcmp(v, "true") && strcmp(v, "false")) {
+            buf_free(&where);
+            req_fail(r, 400, "invalidField", "active", "active: true or false");
+            return;
+        }
+        buf_adds(&where, strcmp(v, "true") == 0 ? " AND cleared IS NULL" : " AND cleared IS NOT NULL");
+    }
+    if ((v = req_query(r, "isRootCause"))) {
+        if (strcmp(v, "true") && strcmp(v, "false")) {
+            buf_free(&where);
+            req_fail(r, 400, "invalidField", "isRootCause", "isRootCause: true or false");
+            return;
+        }
+        buf_adds(&where, " AND is_root_cause = ?");
+        args[n++] = SV_I(strcmp(v, "true") == 0);
+    }
+    store_res *res;
+    int64_t total = 0;
+    err rc = store_page(s, AL_COLS, where.data, "id DESC", args, n, lim, off, &total, &res);
+    buf_free(&where);
+    if (rc) {
+        req_fail(r, 503, "unavailable", "", "alarms cannot be read now");
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < store_rows(res); i++)
+        json_array_append_new(arr, alarm_row(res, i, req_tz(r)));
+    store_res_free(res);
+    req_list(r, arr, total);
+}
+
+#define FEED (ROLE_ADMIN | ROLE_INTEGRATION)
+#define NOC (ROLE_SPECIALIST | ROLE_ENGINEER | ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_INTEGRATION)
+
+static const route routes[] = {
+    {"GET", ALARM_BASE, ROUTE_ANY, list},
+    {"POST", ALARM_BASE, FEED, create},
+    {"GET", ALARM_BASE "/{id}", ROUTE_ANY, get_one},
+    {"PATCH", ALARM_BASE "/{id}", NOC, patch},
+    {NULL, NULL, 0, NULL},
+};
+
+void alarms_register(assurance_ctx *a, http_server *s)
+{
+    http_add_routes(s, routes, a);
+}

@@ -1,0 +1,77 @@
+/* assurance_int.h — shared by the files of assurance/ only. */
+#ifndef SHOUYE_ASSURANCE_INT_H
+#define SHOUYE_ASSURANCE_INT_H
+
+#include "assurance/assurance.h"
+#include "auth/auth.h"
+
+/* timer kinds (tickets use 1–3, segments 8) */
+enum { AK_NOTIFY = 9, AK_LINES = 10 };
+
+#define SP_BASE "/tmf-api/serviceProblemManagement/v4/serviceProblem"
+#define ALARM_BASE "/tmf-api/alarmManagement/v4/alarm"
+
+typedef struct line_state line_state; /* signals.c */
+
+struct assurance_ctx {
+    assurance_config cfg;
+    /* engine thread only: the complaint windows of signals.c */
+    line_state *lines;
+    bool lines_loaded;
+};
+
+static inline assurance_ctx *actx(engine *e)
+{
+    return engine_ctx(e, ENGINE_CTX_ASSURANCE);
+}
+
+/*
+ * A detector's finding. Any detector (alarm, dial-test, warning line, area burst, a person)
+ * reports one; it joins the open incident on the same part of the network or area, or opens
+ * a new one with its emergency plan, impact and customer notification.
+ */
+typedef struct detect {
+    const char *origin;      /* alarm | dialTest | warningLine | areaFault | manual */
+    const char *kind, *ref;  /* the link recorded on the incident: ("alarm", "17") */
+    int level;               /* 1 (highest) … 4 */
+    const char *service;     /* may be NULL */
+    const char *area;        /* may be NULL */
+    const char *element;     /* suspected element, may be NULL */
+    const char *name;        /* short title */
+    const char *description; /* may be NULL */
+    const char *actor;
+    int64_t first_signal; /* when the first sign of it was seen (time to detect) */
+} detect;
+
+/* Returns the incident id (joined or opened) in *id; 0 when the finding cannot make one. */
+err incident_detect(engine *e, const detect *d, int64_t *id, problem *p);
+/* A link's source went away (alarm cleared, probe recovered): restore when none is left. */
+err incident_ref_cleared(engine *e, const char *kind, const char *ref, const char *actor);
+/* Add a link (idempotent). */
+err incident_link(engine *e, int64_t incident, const char *kind, const char *ref);
+
+/* An element's interval and area; false when unknown. */
+bool element_span(store *s, const char *id, int64_t *pos, int64_t *last, char *area, size_t n);
+/* The deepest element whose subtree holds every position in [lo, hi]; "" when none. */
+bool element_lca(store *s, int64_t lo, int64_t hi, char *id, size_t n);
+
+/* alarms.c, incidents.c, signals.c, plans.c */
+void alarms_register(assurance_ctx *a, http_server *s);
+void incidents_register(assurance_ctx *a, http_server *s);
+void signals_register(assurance_ctx *a, http_server *s);
+void plans_register(assurance_ctx *a, http_server *s);
+void signals_free(assurance_ctx *a);
+/* Threshold hysteresis: +1 raise, -1 clear, 0 nothing. `below`: the bad side is low values. */
+int threshold_eval(bool below, int64_t raise_at, int64_t clear_at, bool active, int64_t value);
+void signals_attach_engine(engine *e);
+/* on the engine thread: take one complaint / fault-report signal */
+err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
+                 const char *msisdn, const char *ref);
+/* alarms.c: raise/update/clear one alarm from a JSON document (TMF642 shape); on the engine
+ * thread. *id gets the alarm id, *created whether it is new. */
+err alarms_apply_doc(engine *e, const json_t *doc, const char *actor, int64_t *id, bool *created,
+                     problem *p);
+extern const json_field alarm_fields[];
+err alarms_check(const json_t *b, problem *p);
+
+#endif

@@ -1,0 +1,1400 @@
+/*
+ * incidents.c — service problems 故障 (A4, A5, A8, A9; TMF656 shapes). Every detector reports
+ * through incident_detect(): a finding on the same part of the network or area joins the open
+ * incident (one incident, however many signs), anything else opens a new one at the finding's
+ * level. Opening starts the emergency plan (a fault ticket dispatched to the responsible group,
+ * SMS to the staff on duty), computes the affected subscribers as one range of pre-order
+ * positions and texts them in the background, VIP and high levels first, one message each,
+ * spread to the rate limit and held over quiet hours unless the level is 1. Restoring texts
+ * everyone who was told (or was promised a message when they called) and closes the work
+ * orders attached to the incident.
+ *
+ * Stages: detect 发现 → notify 通报 → locate 定位 → handle 处理 → restore 恢复 → review 复盘
+ * → closed 归档 (or cancelled 撤销, a false alarm). Times kept for time to detect (first
+ * sign → opened) and time to restore (opened → restored).
+ */
+#include "assurance/assurance_int.h"
+
+#include "customers/customers.h"
+#include "notify/notify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 5000 /* impact rows notified per engine turn */
+
+typedef struct {
+    const char *stage, *status, *zh;
+} stage_def;
+
+static const stage_def stages[] = {
+    {"detect", "acknowledged", "发现"}, {"notify", "acknowledged", "通报"},
+    {"locate", "inProgress", "定位"},   {"handle", "inProgress", "处理"},
+    {"restore", "resolved", "恢复"},    {"review", "resolved", "复盘"},
+    {"closed", "closed", "归档"},       {"cancelled", "cancelled", "撤销"},
+};
+static const char *const stage_names[] = {"detect",  "notify", "locate", "handle",   "restore",
+                                          "review",  "closed", "cancelled", NULL};
+
+#define STAFF (ROLE_SPECIALIST | ROLE_ENGINEER | ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_INTEGRATION)
+#define LEAD (ROLE_SUPERVISOR | ROLE_ADMIN)
+
+static const struct {
+    const char *from, *to;
+    unsigned roles;
+} moves[] = {
+    {"detect", "notify", STAFF},     {"detect", "locate", STAFF},    {"detect", "handle", STAFF},
+    {"detect", "restore", STAFF},    {"detect", "cancelled", LEAD},  {"notify", "locate", STAFF},
+    {"notify", "handle", STAFF},     {"notify", "restore", STAFF},   {"notify", "cancelled", LEAD},
+    {"locate", "handle", STAFF},     {"locate", "restore", STAFF},   {"locate", "cancelled", LEAD},
+    {"handle", "locate", STAFF},     {"handle", "restore", STAFF},   {"handle", "cancelled", LEAD},
+    {"restore", "handle", STAFF},    {"restore", "review", LEAD},    {"restore", "closed", LEAD},
+    {"review", "closed", LEAD},
+};
+
+static const stage_def *stage_of(const char *stage)
+{
+    for (size_t i = 0; stage && i < ARRAY_LEN(stages); i++)
+        if (strcmp(stages[i].stage, stage) == 0)
+            return &stages[i];
+    return NULL;
+}
+
+static bool stage_active(const char *stage)
+{
+    return str_in(stage, (const char *const[]){"detect", "notify", "locate", "handle", NULL});
+}
+
+static const char *const level_severity[] = {NULL, "Critical", "Major", "Minor", "Warning"};
+static const char *const level_priority[] = {NULL, "Critical", "High", "Medium", "Low"};
+
+/* ---- topology helpers ---- */
+
+bool element_span(store *s, const char *id, int64_t *pos, int64_t *last, char *area, size_t n)
+{
+    store_res *r;
+    if (!id || store_query(s, "SELECT pos, last, area FROM elements WHERE id = ?",
+                           (store_val[]){SV_S(id)}, 1, &r))
+        return false;
+    bool ok = store_rows(r) == 1;
+    if (ok) {
+        *pos = store_int(r, 0, 0);
+        *last = store_int(r, 0, 1);
+        if (area)
+            snprintf(area, n, "%s", store_text(r, 0, 2) ? store_text(r, 0, 2) : "");
+    }
+    store_res_free(r);
+    return ok;
+}
+
+bool element_lca(store *s, int64_t lo, int64_t hi, char *id, size_t n)
+{
+    store_res *r;
+    id[0] = 0;
+    if (store_query(s,
+                    "SELECT id FROM elements WHERE pos <= ? AND last >= ? AND parent IS NOT NULL"
+                    " ORDER BY pos DESC LIMIT 1",
+                    (store_val[]){SV_I(lo), SV_I(hi)}, 2, &r))
+        return false;
+    if (store_rows(r))
+        snprintf(id, n, "%s", store_text(r, 0, 0));
+    store_res_free(r);
+    return id[0] != 0;
+}
+
+static void local_hour_min(int64_t ms, int tz, int *hour, int64_t *day_start)
+{
+    int64_t local = ms + (int64_t)tz * 60000;
+    int64_t day = local >= 0 ? local / 86400000 : (local - 86399999) / 86400000;
+    *hour = (int)((local - day * 86400000) / 3600000);
+    *day_start = day * 86400000 - (int64_t)tz * 60000; /* UTC ms of local midnight */
+}
+
+/* When may a proactive message for an incident of `level` go out, given quiet hours? */
+static int64_t quiet_release(const assurance_config *cfg, int level, int64_t now)
+{
+    if (level <= 1 || cfg->quiet_from == cfg->quiet_to)
+        return now;
+    int h;
+    int64_t midnight;
+    local_hour_min(now, cfg->tz, &h, &midnight);
+    bool wraps = cfg->quiet_from > cfg->quiet_to; /* 22 → 8 */
+    bool quiet = wraps ? (h >= cfg->quiet_from || h < cfg->quiet_to)
+                       : (h >= cfg->quiet_from && h < cfg->quiet_to);
+    if (!quiet)
+        return now;
+    int64_t release = midnight + (int64_t)cfg->quiet_to * 3600000;
+    if (release <= now)
+        release += 86400000;
+    return release;
+}
+
+/* ---- the incident row ---- */
+
+#define INC_COLS                                                                                   \
+    "id, name, description, category, level, service, area, element_id, element_pos,"             \
+    " element_last, stage, status, status_reason, origin, reason, originator,"                    \
+    " responsible_group, fault_ticket, expected_restore, first_signal, created, notified_at,"    \
+    " located_at, handling_at, restored_at, closed_at, review, updated, affected, active"
+
+enum {
+    I_ID, I_NAME, I_DESC, I_CAT, I_LEVEL, I_SERVICE, I_AREA, I_ELEMENT, I_POS, I_LAST, I_STAGE,
+    I_STATUS, I_REASON_S, I_ORIGIN, I_REASON, I_ORIGINATOR, I_GROUP, I_FAULT, I_EXPECTED,
+    I_FIRST, I_CREATED, I_NOTIFIED, I_LOCATED, I_HANDLING, I_RESTORED, I_CLOSED, I_REVIEW,
+    I_UPDATED, I_AFFECTED, I_ACTIVE
+};
+
+static void put_time(json_t *o, const char *key, const store_res *r, int col, int tz)
+{
+    if (store_isnull(r, 0, col))
+        return;
+    char t[40];
+    time_iso(store_int(r, 0, col), tz, t, sizeof t);
+    json_object_set_new(o, key, json_string(t));
+}
+
+static json_t *ref_list(store *s, int64_t id, const char *kind, const char *base)
+{
+    json_t *arr = json_array();
+    store_res *r;
+    if (store_query(s,
+                    "SELECT ref, active FROM incident_links WHERE incident_id = ? AND kind = ?"
+                    " ORDER BY time, ref",
+                    (store_val[]){SV_I(id), SV_S(kind)}, 2, &r))
+        return arr;
+    for (int i = 0; i < store_rows(r); i++) {
+        json_t *o = json_pack("{s:s}", "id", store_text(r, i, 0));
+        if (base) {
+            char *href = xasprintf("%s/%s", base, store_text(r, i, 0));
+            json_object_set_new(o, "href", json_string(href));
+            free(href);
+        }
+        json_object_set_new(o, "active", json_boolean(store_int(r, i, 1)));
+        json_array_append_new(arr, o);
+    }
+    store_res_free(r);
+    return arr;
+}
+
+static json_t *notification_counts(store *s, int64_t id)
+{
+    int64_t told = 0, opted = 0, waiting = 0, restored = 0, promised = 0;
+    store_scalar(s,
+                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND opened_msg > 0",
+                 (store_val[]){SV_I(id)}, 1, 0, &told);
+    store_scalar(s,
+                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND opened_msg = 0",
+                 (store_val[]){SV_I(id)}, 1, 0, &opted);
+    store_scalar(s,
+                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND opened_msg IS NULL",
+                 (store_val[]){SV_I(id)}, 1, 0, &waiting);
+    store_scalar(s,
+                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND restored_msg > 0",
+                 (store_val[]){SV_I(id)}, 1, 0, &restored);
+    store_scalar(s, "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND promised = 1",
+                 (store_val[]){SV_I(id)}, 1, 0, &promised);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "openQueued", (json_int_t)told,
+                     "notNotified", (json_int_t)opted, "toQueue", (json_int_t)waiting,
+                     "restoreQueued", (json_int_t)restored, "promisedOnContact",
+                     (json_int_t)promised);
+}
+
+/* The TMF656 ServiceProblem; `full` adds links, tracking and notification counts. */
+static json_t *incident_render(store *s, int64_t id, int tz, bool full)
+{
+    store_res *r;
+    if (store_query(s, "SELECT " INC_COLS " FROM incidents WHERE id = ?", (store_val[]){SV_I(id)},
+                    1, &r))
+        return NULL;
+    if (!store_rows(r)) {
+        store_res_free(r);
+        return NULL;
+    }
+    json_t *o = json_object();
+    const char *ids = store_text(r, 0, I_ID);
+    json_object_set_new(o, "id", json_string(ids));
+    char *href = xasprintf(SP_BASE "/%s", ids);
+    json_object_set_new(o, "href", json_string(href));
+    free(href);
+    json_object_set_new(o, "name", json_string(store_text(r, 0, I_NAME)));
+    json_object_set_new(o, "description", json_string(store_text(r, 0, I_DESC)));
+    json_object_set_new(o, "category", json_string(store_text(r, 0, I_CAT)));
+    int level = (int)store_int(r, 0, I_LEVEL);
+    json_object_set_new(o, "priority", json_integer(level));
+    json_object_set_new(o, "level", json_integer(level));
+    const char *stage = store_text(r, 0, I_STAGE);
+    json_object_set_new(o, "stage", json_string(stage));
+    json_object_set_new(o, "stageLabel", json_string(stage_of(stage) ? stage_of(stage)->zh : ""));
+    json_object_set_new(o, "status", json_string(store_text(r, 0, I_STATUS)));
+    if (store_text(r, 0, I_REASON_S))
+        json_object_set_new(o, "statusChangeReason", json_string(store_text(r, 0, I_REASON_S)));
+    json_object_set_new(o, "active", json_boolean(store_int(r, 0, I_ACTIVE)));
+    json_object_set_new(o, "origin", json_string(store_text(r, 0, I_ORIGIN)));
+    json_object_set_new(o, "originatingSystem", json_string("shouye"));
+    json_object_set_new(o, "reason", json_string(store_text(r, 0, I_REASON)));
+    json_object_set_new(o, "originatorParty",
+                        json_pack("{s:s, s:s}", "id", store_text(r, 0, I_ORIGINATOR), "@referredType",
+                                  "Individual"));
+    if (store_text(r, 0, I_GROUP))
+        json_object_set_new(o, "responsibleParty",
+                            json_pack("{s:s, s:s}", "id", store_text(r, 0, I_GROUP),
+                                      "@referredType", "WorkGroup"));
+    json_t *svc = json_array(), *res = json_array(), *loc = json_array();
+    if (store_text(r, 0, I_SERVICE))
+        json_array_append_new(svc, json_pack("{s:s}", "id", store_text(r, 0, I_SERVICE)));
+    if (store_text(r, 0, I_ELEMENT)) {
+        char *eh = xasprintf("/api/v1/elements/%s", store_text(r, 0, I_ELEMENT));
+        json_array_append_new(res, json_pack("{s:s, s:s, s:s}", "id", store_text(r, 0, I_ELEMENT),
+                                             "href", eh, "role", "suspectedCause"));
+        free(eh);
+        json_object_set_new(o, "suspectedElement", json_string(store_text(r, 0, I_ELEMENT)));
+    }
+    if (store_text(r, 0, I_AREA))
+        json_array_append_new(loc, json_pack("{s:s}", "id", store_text(r, 0, I_AREA)));
+    json_object_set_new(o, "affectedService", svc);
+    json_object_set_new(o, "affectedResource", res);
+    json_object_set_new(o, "affectedLocation", loc);
+    json_object_set_new(o, "affectedNumberOfServices", json_integer(store_int(r, 0, I_AFFECTED)));
+    if (!store_isnull(r, 0, I_FAULT)) {
+        char *th = xasprintf("/tmf-api/troubleTicket/v4/troubleTicket/%s",
+                             store_text(r, 0, I_FAULT));
+        json_object_set_new(o, "faultTicket",
+                            json_pack("{s:s, s:s}", "id", store_text(r, 0, I_FAULT), "href", th));
+        free(th);
+    }
+    put_time(o, "expectedRestoreDate", r, I_EXPECTED, tz);
+    put_time(o, "firstAlert", r, I_FIRST, tz);
+    put_time(o, "creationDate", r, I_CREATED, tz);
+    put_time(o, "notifiedDate", r, I_NOTIFIED, tz);
+    put_time(o, "locatedDate", r, I_LOCATED, tz);
+    put_time(o, "handlingDate", r, I_HANDLING, tz);
+    put_time(o, "resolutionDate", r, I_RESTORED, tz);
+    put_time(o, "closedDate", r, I_CLOSED, tz);
+    put_time(o, "lastUpdate", r, I_UPDATED, tz);
+    int64_t created = store_int(r, 0, I_CREATED);
+    json_object_set_new(o, "timeToDetectMs",
+                        json_integer(created - store_int(r, 0, I_FIRST)));
+    if (!store_isnull(r, 0, I_RESTORED))
+        json_object_set_new(o, "timeToRestoreMs",
+                            json_integer(store_int(r, 0, I_RESTORED) - created));
+    if (store_text(r, 0, I_REVIEW))
+        json_object_set_new(o, "review", json_string(store_text(r, 0, I_REVIEW)));
+    store_res_free(r);
+    if (!full)
+        return o;
+    json_object_set_new(o, "underlyingAlarm", ref_list(s, id, "alarm", ALARM_BASE));
+    json_object_set_new(o, "troubleTicket",
+                        ref_list(s, id, "ticket", "/tmf-api/troubleTicket/v4/troubleTicket"));
+    json_object_set_new(o, "dialTest", ref_list(s, id, "dialTest", "/api/v1/probes"));
+    json_object_set_new(o, "warningLine", ref_list(s, id, "warningLine", "/api/v1/warningLines"));
+    json_object_set_new(o, "notifications", notification_counts(s, id));
+    json_t *track = json_array();
+    if (store_query(s,
+                    "SELECT id, time, actor, stage, description FROM incident_track"
+                    " WHERE incident_id = ? ORDER BY id",
+                    (store_val[]){SV_I(id)}, 1, &r) == ERR_OK) {
+        for (int i = 0; i < store_rows(r); i++) {
+            char t[40];
+            time_iso(store_int(r, i, 1), tz, t, sizeof t);
+            json_array_append_new(track, json_pack("{s:s, s:s, s:s, s:s?, s:s}", "id",
+                                                   store_text(r, i, 0), "time", t, "user",
+                                                   store_text(r, i, 2), "stage",
+                                                   store_text(r, i, 3), "description",
+                                                   store_text(r, i, 4)));
+        }
+        store_res_free(r);
+    }
+    json_object_set_new(o, "trackingRecord", track);
+    return o;
+}
+
+/* ---- writing ---- */
+
+static err track(engine *e, int64_t id, const char *actor, const char *stage, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static err track(engine *e, int64_t id, const char *actor, const char *stage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char text[600];
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return store_exec(engine_store(e),
+                      "INSERT INTO incident_track(id, incident_id, time, actor, stage, description)"
+                      " VALUES (?, ?, ?, ?, ?, ?)",
+                      (store_val[]){SV_I(engine_next_id(e, "incident_track")), SV_I(id),
+                                    SV_I(engine_now(e)), SV_S(actor), SV_S(stage), SV_S(text)},
+                      6);
+}
+
+static err emit(engine *e, const char *type, int64_t id, const char *actor, json_t *data)
+{
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    return engine_emit(e, type, "incident", ids, actor, data);
+}
+
+err incident_link(engine *e, int64_t incident, const char *kind, const char *ref)
+{
+    return store_exec(engine_store(e),
+                      "INSERT INTO incident_links(incident_id, kind, ref, time, active)"
+                      " VALUES (?, ?, ?, ?, 1) ON CONFLICT (incident_id, kind, ref)"
+                      " DO UPDATE SET active = 1",
+                      (store_val[]){SV_I(incident), SV_S(kind), SV_S(ref), SV_I(engine_now(e))},
+                      4);
+}
+
+/* the affected subscribers: one range of attachment positions, or an area subtree */
+static err compute_impact(engine *e, int64_t id, int64_t pos, int64_t last, const char *area,
+                          int64_t *count)
+{
+    store *s = engine_store(e);
+    static const char rank[] =
+        "(CASE WHEN vip = 1 THEN 0 ELSE 10 END) + (CASE level WHEN 'diamond' THEN 0"
+        " WHEN 'gold' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END)";
+    err rc;
+    if (pos > 0) {
+        char *sql = xasprintf("INSERT INTO incident_impact(incident_id, msisdn, rank)"
+                              " SELECT ?, msisdn, %s FROM subscribers"
+                              " WHERE attach_pos >= ? AND attach_pos <= ? AND status <> 'closed'"
+                              " ON CONFLICT DO NOTHING",
+                              rank);
+        rc = store_exec(s, sql, (store_val[]){SV_I(id), SV_I(pos), SV_I(last)}, 3);
+        free(sql);
+    } else if (area && area[0]) {
+        char lo[80], hi[80];
+        snprintf(lo, sizeof lo, "%s.", area);
+        snprintf(hi, sizeof hi, "%s/", area); /* '/' sorts right after '.' */
+        char *sql = xasprintf("INSERT INTO incident_impact(incident_id, msisdn, rank)"
+                              " SELECT ?, msisdn, %s FROM subscribers"
+                              " WHERE (area = ? OR (area > ? AND area < ?)) AND status <> 'closed'"
+                              " ON CONFLICT DO NOTHING",
+                              rank);
+        rc = store_exec(s, sql, (store_val[]){SV_I(id), SV_S(area), SV_S(lo), SV_S(hi)}, 4);
+        free(sql);
+    } else {
+        rc = ERR_OK;
+    }
+    if (!rc)
+        rc = store_scalar(s, "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?",
+                          (store_val[]){SV_I(id)}, 1, 0, count);
+    if (!rc)
+        rc = store_exec(s, "UPDATE incidents SET affected = ? WHERE id = ?",
+                        (store_val[]){SV_I(*count), SV_I(id)}, 2);
+    return rc;
+}
+
+typedef struct {
+    int64_t id;
+    int level;
+    char service[32], area[72], element[72], name[200];
+    int64_t expected;
+    bool notify_customers;
+} plan_ctx;
+
+static err start_plan(engine *e, void *arg)
+{
+    plan_ctx *pc = arg;
+    store *s = engine_store(e);
+    store_res *r;
+    err rc = store_query(s,
+                         "SELECT group_id, on_duty, notify_customers, restore_hours, id"
+                         " FROM emergency_plans WHERE level = ? AND (service = ? OR service IS NULL)"
+                         " ORDER BY CASE WHEN service IS NULL THEN 1 ELSE 0 END LIMIT 1",
+                         (store_val[]){SV_I(pc->level), SV_S(pc->service[0] ? pc->service : NULL)},
+                         2, &r);
+    if (rc)
+        return rc;
+    if (!store_rows(r)) {
+        store_res_free(r);
+        return track(e, pc->id, "system", "detect", "无匹配的应急预案（%d级，业务%s）", pc->level,
+                     pc->service[0] ? pc->service : "-");
+    }
+    char group[64], plan[24];
+    snprintf(group, sizeof group, "%s", store_text(r, 0, 0));
+    snprintf(plan, sizeof plan, "%s", store_text(r, 0, 4));
+    json_t *duty = json_load(store_text(r, 0, 1));
+    pc->notify_customers = store_int(r, 0, 2) != 0;
+    pc->expected = engine_now(e) + store_int(r, 0, 3) * 3600000;
+    store_res_free(r);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)pc->id);
+    /* the fault ticket 故障工单, dispatched to the plan's group */
+    char *desc = xasprintf("【%d级故障】%s", pc->level, pc->name);
+    json_t *in = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:[{s:s, s:s, s:s}]}", "name",
+                           pc->name, "description", desc, "ticketType", "faultTicket", "severity",
+                           level_severity[pc->level], "area", pc->area[0] ? pc->area : NULL,
+                           "service", pc->service[0] ? pc->service : NULL, "relatedEntity", "id",
+                           ids, "role", "serviceProblem", "@referredType", "ServiceProblem");
+    json_object_set_new(in, "priority", json_string(level_priority[pc->level]));
+    free(desc);
+    int64_t ticket = 0;
+    problem p = {0};
+    rc = tickets_system_create(e, in, &ticket, &p);
+    json_decref(in);
+    if (!rc)
+        rc = tickets_system_move(e, ticket, "dispatched", group, "emergency plan", &p);
+    if (rc) {
+        json_decref(duty);
+        return rc;
+    }
+    char tids[24];
+    snprintf(tids, sizeof tids, "%lld", (long long)ticket);
+    rc = store_exec(s,
+                    "UPDATE incidents SET fault_ticket = ?, responsible_group = ?,"
+                    " expected_restore = ? WHERE id = ?",
+                    (store_val[]){SV_I(ticket), SV_S(group), SV_I(pc->expected), SV_I(pc->id)}, 4);
+    if (!rc)
+        rc = incident_link(e, pc->id, "faultTicket", tids);
+    /* page the staff on duty */
+    size_t i;
+    json_t *m;
+    int paged = 0;
+    json_array_foreach(duty, i, m)
+    {
+        if (rc || !json_is_string(m))
+            continue;
+        char *text = xasprintf("【守夜值班】%d级故障#%s：%s。故障工单%s已派%s，请立即处理。"
+                               "Level %d incident #%s: %s. Work order %s dispatched to %s.",
+                               pc->level, ids, pc->name, tids, group, pc->level, ids,
+                               pc->element[0] ? pc->element : pc->area, tids, group);
+        rc = notify_enqueue(e, "sms", json_string_value(m), "incident.page", text, "incident", ids,
+                            0);
+        free(text);
+        paged++;
+    }
+    json_decref(duty);
+    if (!rc)
+        rc = track(e, pc->id, "system", "detect",
+                   "启动应急预案%s：故障工单%s派发至%s，短信通知值班人员%d人", plan, tids, group,
+                   paged);
+    return rc;
+}
+
+static const char *area_name(store *s, const char *code, char *out, size_t n)
+{
+    out[0] = 0;
+    store_res *r;
+    if (code && store_query(s, "SELECT name FROM areas WHERE code = ?", (store_val[]){SV_S(code)},
+                            1, &r) == ERR_OK) {
+        if (store_rows(r))
+            snprintf(out, n, "%s", store_text(r, 0, 0));
+        store_res_free(r);
+    }
+    if (!out[0])
+        snprintf(out, n, "%s", code ? code : "");
+    return out;
+}
+
+static const char *service_zh(const char *svc)
+{
+    static const struct {
+        const char *id, *zh;
+    } names[] = {{"broadband", "宽带"}, {"mobile", "手机上网"}, {"tv", "数字电视"},
+                 {"iptv", "IPTV"},      {"voice", "语音"}};
+    for (size_t i = 0; svc && i < ARRAY_LEN(names); i++)
+        if (strcmp(names[i].id, svc) == 0)
+            return names[i].zh;
+    return svc ? svc : "通信";
+}
+
+static err open_incident(engine *e, const detect *d, int64_t pos, int64_t last, const char *area,
+                         int64_t *out)
+{
+    store *s = engine_store(e);
+    int64_t now = engine_now(e), id = engine_next_id(e, "incidents");
+    int64_t first = d->first_signal > 0 && d->first_signal <= now ? d->first_signal : now;
+    const char *desc = d->description ? d->description : d->name;
+    err rc = store_exec(
+        s,
+        "INSERT INTO incidents(id, name, description, category, level, service, area, element_id,"
+        " element_pos, element_last, stage, status, status_reason, origin, reason, originator,"
+        " first_signal, created, updated, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'detect',"
+        " 'acknowledged', 'detected', ?, ?, ?, ?, ?, ?, 1)",
+        (store_val[]){SV_I(id), SV_S(d->name), SV_S(desc), SV_S(d->service ? d->service : "network"),
+                      SV_I(d->level), SV_S(d->service), SV_S(area), SV_S(d->element),
+                      SV_OI(pos > 0, pos), SV_OI(pos > 0, last), SV_S(d->origin), SV_S(d->name),
+                      SV_S(d->actor), SV_I(first), SV_I(now), SV_I(now)},
+        16);
+    if (!rc && d->kind && d->ref)
+        rc = incident_link(e, id, d->kind, d->ref);
+    if (!rc)
+        rc = track(e, id, d->actor, "detect", "发现：%s（来源 %s %s）", d->name, d->origin,
+                   d->ref ? d->ref : "");
+    int64_t affected = 0;
+    if (!rc)
+        rc = compute_impact(e, id, pos, last, area, &affected);
+    plan_ctx pc = {.id = id, .level = d->level, .notify_customers = true};
+    snprintf(pc.service, sizeof pc.service, "%s", d->service ? d->service : "");
+    snprintf(pc.area, sizeof pc.area, "%s", area ? area : "");
+    snprintf(pc.element, sizeof pc.element, "%s", d->element ? d->element : "");
+    snprintf(pc.name, sizeof pc.name, "%s", d->name);
+    if (!rc && engine_try(e, start_plan, &pc) != ERR_OK)
+        rc = track(e, id, "system", "detect", "应急预案启动失败，请人工派单");
+    if (!rc && !pc.notify_customers)
+        rc = store_exec(s, "UPDATE incident_impact SET opened_msg = 0 WHERE incident_id = ?",
+                        (store_val[]){SV_I(id)}, 1);
+    /* 通报: the plan is running and the customers are being told */
+    if (!rc)
+        rc = store_exec(s,
+                        "UPDATE incidents SET stage = 'notify', notified_at = ?, updated = ?"
+                        " WHERE id = ?",
+                        (store_val[]){SV_I(now), SV_I(now), SV_I(id)}, 3);
+    if (!rc)
+        rc = track(e, id, "system", "notify", "影响用户%lld户，主动通知%s", (long long)affected,
+                   pc.notify_customers ? "已排队" : "按预案不发送");
+    json_t *after = rc ? NULL : incident_render(s, id, actx(e)->cfg.tz, false);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    if (!rc)
+        rc = engine_audit(e, d->actor, "open", "incident", ids, NULL, after);
+    if (!rc)
+        rc = emit(e, "incident.opened", id, d->actor,
+                  json_pack("{s:i, s:s?, s:s?, s:s?, s:s, s:I}", "level", d->level, "service",
+                            d->service, "area", area, "element", d->element, "origin", d->origin,
+                            "affected", (json_int_t)affected));
+    json_decref(after);
+    if (!rc) {
+        engine_timer_add(e, now, AK_NOTIFY, id);
+        *out = id;
+    }
+    return rc;
+}
+
+typedef struct {
+    int64_t id, pos, last;
+    int level;
+    char service[32], area[72], element[72];
+} active_inc;
+
+static bool service_fits(const char *a, const char *b)
+{
+    return !a || !b || !a[0] || !b[0] || strcmp(a, b) == 0;
+}
+
+err incident_detect(engine *e, const detect *d, int64_t *out, problem *p)
+{
+    store *s = engine_store(e);
+    *out = 0;
+    int64_t pos = 0, last = 0;
+    char area[72] = "";
+    if (d->element && !element_span(s, d->element, &pos, &last, area, sizeof area))
+        return problem_set(p, ERR_INVALID, 422, "invalidField", "element", "no element %s",
+                           d->element);
+    if (d->area)
+        snprintf(area, sizeof area, "%s", d->area);
+    if (!d->element && !area[0])
+        return problem_set(p, ERR_INVALID, 422, "invalidField", "area",
+                           "a finding needs an element or an area");
+    /* join the open incident on the same part of the tree */
+    store_res *r;
+    err rc = store_query(s,
+                         "SELECT id, element_pos, element_last, level, service, area, element_id"
+                         " FROM incidents WHERE active = 1 ORDER BY id",
+                         NULL, 0, &r);
+    if (rc)
+        return rc;
+    active_inc hit = {0};
+    for (int i = 0; i < store_rows(r) && !hit.id; i++) {
+        int64_t ip = store_isnull(r, i, 1) ? 0 : store_int(r, i, 1);
+        int64_t il = store_isnull(r, i, 2) ? 0 : store_int(r, i, 2);
+        const char *ia = store_text(r, i, 5);
+        bool join = false;
+        if (pos > 0 && ip > 0)
+            join = (ip <= pos && pos <= il) || (pos <= ip && ip <= last);
+        else if (area[0] && ia)
+            join = (area_under(area, ia) || area_under(ia, area)) &&
+                   service_fits(d->service, store_text(r, i, 4));
+        if (join) {
+            hit.id = store_int(r, i, 0);
+            hit.pos = ip;
+            hit.last = il;
+            hit.level = (int)store_int(r, i, 3);
+            snprintf(hit.area, sizeof hit.area, "%s", ia ? ia : "");
+            snprintf(hit.element, sizeof hit.element, "%s",
+                     store_text(r, i, 6) ? store_text(r, i, 6) : "");
+        }
+    }
+    store_res_free(r);
+    if (!hit.id)
+        return open_incident(e, d, pos, last, area, out);
+    /* joined */
+    int64_t id = hit.id, now = engine_now(e);
+    *out = id;
+    rc = d->kind && d->ref ? incident_link(e, id, d->kind, d->ref) : ERR_OK;
+    if (!rc)
+        rc = track(e, id, d->actor, NULL, "关联：%s（来源 %s %s）", d->name, d->origin,
+                   d->ref ? d->ref : "");
+    if (!rc && d->level < hit.level) {
+        rc = store_exec(s, "UPDATE incidents SET level = ?, updated = ? WHERE id = ?",
+                        (store_val[]){SV_I(d->level), SV_I(now), SV_I(id)}, 3);
+        if (!rc)
+            rc = track(e, id, d->actor, NULL, "级别由%d级升为%d级", hit.level, d->level);
+    }
+    /* a finding higher up the tree (or the first with an element) widens the suspect */
+    bool widen = pos > 0 && (hit.pos == 0 || (pos < hit.pos && last >= hit.last));
+    if (!rc && widen) {
+        rc = store_exec(s,
+                        "UPDATE incidents SET element_id = ?, element_pos = ?, element_last = ?,"
+                        " area = ?, updated = ? WHERE id = ?",
+                        (store_val[]){SV_S(d->element), SV_I(pos), SV_I(last), SV_S(area),
+                                      SV_I(now), SV_I(id)},
+                        6);
+        int64_t affected = 0;
+        if (!rc)
+            rc = compute_impact(e, id, pos, last, area, &affected);
+        if (!rc)
+            rc = track(e, id, d->actor, NULL, "疑似故障点改为%s，影响用户%lld户", d->element,
+                       (long long)affected);
+        if (!rc)
+            engine_timer_add(e, now, AK_NOTIFY, id);
+    }
+    if (!rc)
+        rc = emit(e, "incident.joined", id, d->actor,
+                  json_pack("{s:s, s:s?, s:s?, s:b}", "origin", d->origin, "kind", d->kind, "ref",
+                            d->ref, "widened", widen));
+    return rc;
+}
+
+/* ---- restoring ---- */
+
+static err close_attached(engine *e, void *arg)
+{
+    const char *ref = arg;
+    int64_t tid;
+    if (parse_i64(ref, 1, INT64_MAX, &tid))
+        return ERR_OK;
+    problem p = {0};
+    err rc = tickets_system_move(e, tid, "new", NULL, "incident restored", &p);
+    if (!rc)
+        rc = tickets_system_move(e, tid, "resolvedAtFirstLine", NULL,
+                                 "故障已恢复，已短信告知客户 / restored, customer told by SMS", &p);
+    if (!rc)
+        rc = tickets_system_move(e, tid, "closed", NULL, "incident restored", &p);
+    return rc;
+}
+
+static err restore_incident(engine *e, int64_t id, const char *actor, const char *why)
+{
+    store *s = engine_store(e);
+    int64_t now = engine_now(e);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    err rc = store_exec(s,
+                        "UPDATE incidents SET stage = 'restore', status = 'resolved',"
+                        " status_reason = ?, restored_at = ?, active = 0, updated = ? WHERE id = ?",
+                        (store_val[]){SV_S(why), SV_I(now), SV_I(now), SV_I(id)}, 4);
+    /* opening messages not yet out are pointless now: withdraw them */
+    if (!rc)
+        rc = store_exec(s,
+                        "UPDATE outbox SET state = 'cancelled', last_error = 'incident restored',"
+                        " updated = ? WHERE entity_type = 'incident' AND entity_id = ?"
+                        " AND template = 'incident.opened' AND state = 'pending'",
+                        (store_val[]){SV_I(now), SV_S(ids)}, 2);
+    if (!rc)
+        rc = store_exec(s,
+                        "UPDATE incident_impact SET opened_msg = 0 WHERE incident_id = ?"
+                        " AND opened_msg IS NULL",
+                        (store_val[]){SV_I(id)}, 1);
+    /* the attached work orders: resolved at first line, closed; the customer is told below */
+    store_res *r = NULL;
+    if (!rc)
+        rc = store_query(s,
+                         "SELECT ref FROM incident_links WHERE incident_id = ? AND kind = 'ticket'"
+                         " AND active = 1 ORDER BY time, ref",
+                         (store_val[]){SV_I(id)}, 1, &r);
+    int closed = 0, left = 0;
+    for (int i = 0; !rc && i < store_rows(r); i++) {
+        char ref[24];
+        snprintf(ref, sizeof ref, "%s", store_text(r, i, 0));
+        if (engine_try(e, close_attached, ref) == ERR_OK)
+            closed++;
+        else
+            left++;
+    }
+    store_res_free(r);
+    if (!rc)
+        rc = track(e, id, actor, "restore", "恢复：%s；关联工单自动归档%d张%s", why, closed,
+                   left ? "，部分工单已人工处理，未自动归档" : "");
+    if (!rc)
+        rc = emit(e, "incident.restored", id, actor,
+                  json_pack("{s:s, s:i, s:i}", "reason", why, "ticketsClosed", closed,
+                            "ticketsLeft", left));
+    if (!rc)
+        engine_timer_add(e, now, AK_NOTIFY, id);
+    return rc;
+}
+
+err incident_ref_cleared(engine *e, const char *kind, const char *ref, const char *actor)
+{
+    store *s = engine_store(e);
+    err rc = store_exec(s, "UPDATE incident_links SET active = 0 WHERE kind = ? AND ref = ?",
+                        (store_val[]){SV_S(kind), SV_S(ref)}, 2);
+    if (rc)
+        return rc;
+    store_res *r;
+    rc = store_query(s,
+                     "SELECT l.incident_id FROM incident_links l JOIN incidents i"
+                     " ON i.id = l.incident_id WHERE l.kind = ? AND l.ref = ? AND i.active = 1",
+                     (store_val[]){SV_S(kind), SV_S(ref)}, 2, &r);
+    if (rc)
+        return rc;
+    for (int i = 0; !rc && i < store_rows(r); i++) {
+        int64_t id = store_int(r, i, 0), still = 0;
+        /* restored automatically when no root alarm or dial-test behind it is still failing
+           (symptom alarms under a cleared root clear on their own) */
+        rc = store_scalar(s,
+                          "SELECT COUNT(*) FROM incident_links l WHERE l.incident_id = ?"
+                          " AND l.active = 1 AND (l.kind = 'dialTest' OR (l.kind = 'alarm' AND"
+                          " EXISTS (SELECT 1 FROM alarms a WHERE a.id = CAST(l.ref AS BIGINT)"
+                          " AND a.is_root_cause = 1 AND a.cleared IS NULL)))",
+                          (store_val[]){SV_I(id)}, 1, 0, &still);
+        if (!rc)
+            rc = track(e, id, actor, NULL, "%s %s 已消除%s", kind, ref,
+                       still ? "" : "，全部告警与拨测均已恢复");
+        if (!rc && !still)
+            rc = restore_incident(e, id, actor, "all alarms and dial-tests cleared");
+    }
+    store_res_free(r);
+    return rc;
+}
+
+/* ---- proactive notification, in chunks on the engine thread ---- */
+
+static err notify_chunk(engine *e, int64_t id, int64_t at)
+{
+    (void)at;
+    store *s = engine_store(e);
+    assurance_ctx *a = actx(e);
+    store_res *r;
+    err rc = store_query(s,
+                         "SELECT level, name, service, area, element_id, expected_restore,"
+                         " restored_at, notified_at, stage FROM incidents WHERE id = ?",
+                         (store_val[]){SV_I(id)}, 1, &r);
+    if (rc)
+        return rc;
+    if (!store_rows(r)) {
+        store_res_free(r);
+        return ERR_OK;
+    }
+    int level = (int)store_int(r, 0, 0);
+    bool restored = !store_isnull(r, 0, 6);
+    if (str_eq(store_text(r, 0, 8), "cancelled")) {
+        store_res_free(r);
+        return ERR_OK;
+    }
+    int64_t base = restored ? store_int(r, 0, 6) : store_int(r, 0, 7);
+    char an[80], svc[40], when[40] = "";
+    area_name(s, store_text(r, 0, 3), an, sizeof an);
+    snprintf(svc, sizeof svc, "%s", service_zh(store_text(r, 0, 2)));
+    if (!store_isnull(r, 0, 5)) {
+        char t[40];
+        time_iso(store_int(r, 0, 5), a->cfg.tz, t, sizeof t);
+        snprintf(when, sizeof when, "%.10s %.5s", t, t + 11);
+    }
+    store_res_free(r);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    int64_t done = 0;
+    rc = store_scalar(s,
+                      restored ? "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
+                                 " AND restored_msg > 0"
+                               : "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
+                                 " AND opened_msg > 0",
+                      (store_val[]){SV_I(id)}, 1, 0, &done);
+    if (rc)
+        return rc;
+    rc = restored
+             ? store_query(s,
+                           "SELECT i.msisdn, i.promised, o.state FROM incident_impact i"
+                           " LEFT JOIN outbox o ON o.id = i.opened_msg WHERE i.incident_id = ?"
+                           " AND i.restored_msg IS NULL ORDER BY i.rank, i.msisdn LIMIT ?",
+                           (store_val[]){SV_I(id), SV_I(CHUNK)}, 2, &r)
+             : store_query(s,
+                           "SELECT i.msisdn, s.sms_opt_out FROM incident_impact i"
+                           " JOIN subscribers s ON s.msisdn = i.msisdn WHERE i.incident_id = ?"
+                           " AND i.opened_msg IS NULL ORDER BY i.rank, i.msisdn LIMIT ?",
+                           (store_val[]){SV_I(id), SV_I(CHUNK)}, 2, &r);
+    if (rc)
+        return rc;
+    int n = store_rows(r);
+    int64_t release = quiet_release(&a->cfg, level, base > engine_now(e) ? base : engine_now(e));
+    int per_s = a->cfg.sms_per_s > 0 ? a->cfg.sms_per_s : 100;
+    char *open_text = xasprintf(
+        "【守夜】尊敬的客户：您所在的%s%s业务因网络故障暂时受影响，我们正在全力抢修%s%s，"
+        "恢复后将短信告知，给您带来不便敬请谅解。Service notice: %s in your area is affected by a "
+        "network fault; repair is under way%s%s. We will text you when it is restored.",
+        an, svc, when[0] ? "，预计" : "", when[0] ? when : "", svc,
+        when[0] ? ", expected by " : "", when[0] ? when : "");
+    char *restore_text = xasprintf("【守夜】尊敬的客户：您所在的%s%s业务已恢复正常，感谢您的耐心"
+                                   "等待。Service notice: %s in your area is back to normal. "
+                                   "Thank you for your patience.",
+                                   an, svc, svc);
+    int sent = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        const char *msisdn = store_text(r, i, 0);
+        bool send;
+        if (restored)
+            send = store_int(r, i, 1) == 1 ||
+                   (store_text(r, i, 2) && strcmp(store_text(r, i, 2), "cancelled") != 0);
+        else
+            send = store_int(r, i, 1) == 0; /* not opted out */
+        int64_t msg = 0;
+        if (send) {
+            int64_t when_ms = release + (done + sent) * 1000 / per_s;
+            rc = notify_enqueue_at(e, "sms", msisdn,
+                                   restored ? "incident.restored" : "incident.opened",
+                                   restored ? restore_text : open_text, "incident", ids, when_ms,
+                                   &msg);
+            sent++;
+        }
+        if (!rc)
+            rc = store_exec(s,
+                            restored ? "UPDATE incident_impact SET restored_msg = ?"
+                                       " WHERE incident_id = ? AND msisdn = ?"
+                                     : "UPDATE incident_impact SET opened_msg = ?"
+                                       " WHERE incident_id = ? AND msisdn = ?",
+                            (store_val[]){SV_I(msg), SV_I(id), SV_S(msisdn)}, 3);
+    }
+    free(open_text);
+    free(restore_text);
+    store_res_free(r);
+    if (!rc && sent)
+        rc = emit(e, restored ? "incident.restoreNotified" : "incident.notified", id, "system",
+                  json_pack("{s:i, s:I}", "queued", sent, "releaseAt", (json_int_t)release));
+    if (!rc && n == CHUNK)
+        engine_timer_add(e, engine_now(e), AK_NOTIFY, id); /* more to come, next turn */
+    return rc;
+}
+
+/* after a restart: finish what was being notified */
+static err rebuild_notify(engine *e)
+{
+    store_res *r;
+    err rc = store_query(engine_store(e),
+                         "SELECT DISTINCT incident_id FROM incident_impact"
+                         " WHERE opened_msg IS NULL OR restored_msg IS NULL",
+                         NULL, 0, &r);
+    if (rc)
+        return rc;
+    for (int i = 0; i < store_rows(r); i++)
+        engine_timer_add(e, engine_now(e), AK_NOTIFY, store_int(r, i, 0));
+    store_res_free(r);
+    return ERR_OK;
+}
+
+/* ---- the attach hook for new work orders (T6, A9) ---- */
+
+static err attach_ticket(engine *e, const ticket_attach_ask *ask, char *incident, size_t ni,
+                         char *note, size_t nn)
+{
+    store *s = engine_store(e);
+    /* every complaint and fault report counts against the warning lines first: the one that
+       crosses a line opens the incident it is then attached to */
+    char tid[24];
+    snprintf(tid, sizeof tid, "%lld", (long long)ask->ticket_id);
+    err rc = signals_take(e, engine_now(e), ask->ticket_type, ask->service, ask->area,
+                          ask->customer, tid);
+    if (rc || !ask->customer)
+        return rc;
+    store_res *r;
+    rc = store_query(s,
+                         "SELECT i.id, i.expected_restore, i.name FROM incident_impact m"
+                         " JOIN incidents i ON i.id = m.incident_id"
+                         " WHERE m.msisdn = ? AND i.active = 1 ORDER BY i.level, i.id LIMIT 1",
+                         (store_val[]){SV_S(ask->customer)}, 1, &r);
+    if (rc)
+        return rc;
+    if (!store_rows(r)) {
+        store_res_free(r);
+        return ERR_OK;
+    }
+    int64_t id = store_int(r, 0, 0);
+    char when[40] = "未定";
+    if (!store_isnull(r, 0, 1)) {
+        char t[40];
+        time_iso(store_int(r, 0, 1), actx(e)->cfg.tz, t, sizeof t);
+        snprintf(when, sizeof when, "%.10s %.5s", t, t + 11);
+    }
+    snprintf(incident, ni, "%lld", (long long)id);
+    snprintf(note, nn,
+             "已知故障#%lld（%s）正在处理，预计恢复时间：%s；恢复后将短信告知客户。"
+             "Known incident #%lld is being handled (expected restore: %s); the customer will be "
+             "texted on restore.",
+             (long long)id, store_text(r, 0, 2), when, (long long)id, when);
+    store_res_free(r);
+    rc = incident_link(e, id, "ticket", tid);
+    if (!rc)
+        rc = store_exec(s,
+                        "UPDATE incident_impact SET promised = 1 WHERE incident_id = ?"
+                        " AND msisdn = ?",
+                        (store_val[]){SV_I(id), SV_S(ask->customer)}, 2);
+    if (!rc)
+        rc = track(e, id, "system", NULL, "%s工单%s已关联到本故障", ask->ticket_type, tid);
+    if (!rc)
+        rc = emit(e, "incident.ticketAttached", id, "system",
+                  json_pack("{s:s, s:s}", "ticket", tid, "ticketType", ask->ticket_type));
+    return rc;
+}
+
+json_t *assurance_incidents_for(store *s, const char *msisdn, int tz)
+{
+    json_t *arr = json_array();
+    store_res *r;
+    if (store_query(s,
+                    "SELECT i.id FROM incident_impact m JOIN incidents i ON i.id = m.incident_id"
+                    " WHERE m.msisdn = ? AND i.active = 1 ORDER BY i.level, i.id",
+                    (store_val[]){SV_S(msisdn)}, 1, &r))
+        return arr;
+    for (int i = 0; i < store_rows(r); i++) {
+        json_t *o = incident_render(s, store_int(r, i, 0), tz, false);
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    store_res_free(r);
+    return arr;
+}
+
+/* ---- HTTP ---- */
+
+static const json_field ref_fields[] = {
+    {"id", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"href", JT_STRING, 0, 300, NULL},
+    {"name", JT_STRING, 0, 200, NULL},
+    {"role", JT_STRING, 0, 64, NULL},
+    {"@referredType", JT_STRING, 0, 64, NULL},
+    {"@type", JT_STRING, 0, 64, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static const json_field create_fields[] = {
+    {"category", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"description", JT_STRING, JF_REQUIRED, 2000, NULL},
+    {"priority", JT_INT, JF_REQUIRED, 0, NULL},
+    {"reason", JT_STRING, JF_REQUIRED, 200, NULL},
+    {"originatorParty", JT_OBJECT, JF_REQUIRED, 0, NULL},
+    {"name", JT_STRING, 0, 200, NULL},
+    {"affectedService", JT_ARRAY, 0, 0, NULL},
+    {"affectedResource", JT_ARRAY, 0, 0, NULL},
+    {"affectedLocation", JT_ARRAY, 0, 0, NULL},
+    {"firstAlert", JT_STRING, 0, 40, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static err check_refs(const json_t *b, const char *name, problem *p)
+{
+    const json_t *arr = json_object_get(b, name);
+    if (json_array_size(arr) > 1)
+        return problem_field(p, name, "one item per incident (open another incident for more)");
+    if (json_array_size(arr) == 1)
+        return json_check(json_array_get(arr, 0), ref_fields, name, p);
+    return ERR_OK;
+}
+
+static const char *first_id(const json_t *b, const char *name)
+{
+    return jstr(json_array_get(json_object_get(b, name), 0), "id");
+}
+
+static err check_create(const json_t *b, problem *p)
+{
+    json_int_t lv = json_integer_value(json_object_get(b, "priority"));
+    if (lv < 1 || lv > 4)
+        return problem_field(p, "priority", "must be a level 1 (highest) … 4");
+    err rc = check_refs(b, "affectedService", p);
+    if (!rc)
+        rc = check_refs(b, "affectedResource", p);
+    if (!rc)
+        rc = check_refs(b, "affectedLocation", p);
+    if (rc)
+        return rc;
+    if (!first_id(b, "affectedResource") && !first_id(b, "affectedLocation"))
+        return problem_field(p, "affectedResource",
+                             "name the element (affectedResource) or the area (affectedLocation)");
+    const char *area = first_id(b, "affectedLocation");
+    if (area && !area_code_ok(area))
+        return problem_field(p, "affectedLocation", "must be an area code like GD.SZ.NS");
+    int64_t ms;
+    if (jstr(b, "firstAlert") && time_parse_iso(jstr(b, "firstAlert"), 480, &ms))
+        return problem_field(p, "firstAlert", "must be an ISO 8601 date-time");
+    if (!jstr(json_object_get(b, "originatorParty"), "id"))
+        return problem_missing(p, "originatorParty.id");
+    return ERR_OK;
+}
+
+static json_t *render_one(cmd *c, store *reader, void *route_ctx)
+{
+    assurance_ctx *a = route_ctx;
+    return incident_render(reader, c->out_id, a ? a->cfg.tz : 480, true);
+}
+
+static err apply_create(engine *e, cmd *c)
+{
+    const json_t *b = c->in;
+    const char *area = first_id(b, "affectedLocation");
+    err rc = engine_require_row(e, c, "areas", "code", area, "affectedLocation", "area");
+    if (rc)
+        return rc;
+    int64_t first = engine_now(e);
+    if (jstr(b, "firstAlert"))
+        time_parse_iso(jstr(b, "firstAlert"), actx(e)->cfg.tz, &first);
+    detect d = {.origin = "manual",
+                .level = (int)json_integer_value(json_object_get(b, "priority")),
+                .service = first_id(b, "affectedService"),
+                .area = area,
+                .element = first_id(b, "affectedResource"),
+                .name = jstr(b, "name") ? jstr(b, "name") : jstr(b, "reason"),
+                .description = jstr(b, "description"),
+                .actor = c->actor,
+                .first_signal = first};
+    int64_t id;
+    rc = incident_detect(e, &d, &id, &c->prob);
+    if (rc)
+        return rc;
+    c->out_id = id;
+    c->render = render_one;
+    c->status = 201;
+    snprintf(c->location, sizeof c->location, SP_BASE "/%lld", (long long)id);
+    return ERR_OK;
+}
+
+static void create(req *r)
+{
+    req_submit_checked(r, create_fields, check_create, apply_create);
+}
+
+static const json_field patch_fields[] = {
+    {"stage", JT_STRING, 0, 16, stage_names},
+    {"status", JT_STRING, 0, 16, NULL},
+    {"statusChangeReason", JT_STRING, 0, 200, NULL},
+    {"priority", JT_INT, 0, 0, NULL},
+    {"expectedRestoreDate", JT_STRING, 0, 40, NULL},
+    {"review", JT_STRING, 0, 4000, NULL},
+    {"description", JT_STRING, 0, 2000, NULL},
+    {"note", JT_STRING, 0, 1000, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static err check_patch(const json_t *b, problem *p)
+{
+    json_t *lv = json_object_get(b, "priority");
+    if (lv && (json_integer_value(lv) < 1 || json_integer_value(lv) > 4))
+        return problem_field(p, "priority", "must be a level 1 (highest) … 4");
+    int64_t ms;
+    if (jstr(b, "expectedRestoreDate") && time_parse_iso(jstr(b, "expectedRestoreDate"), 480, &ms))
+        return problem_field(p, "expectedRestoreDate", "must be an ISO 8601 date-time");
+    const char *st = jstr(b, "status");
+    if (st && !str_in(st, (const char *const[]){"inProgress", "resolved", "closed", "cancelled",
+                                                NULL}))
+        return problem_field(p, "status", "must be inProgress, resolved, closed or cancelled");
+    return ERR_OK;
+}
+
+static err apply_patch(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    int64_t id;
+    if (parse_i64(c->id, 1, INT64_MAX, &id))
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no incident %s", c->id);
+    json_t *before = incident_render(s, id, actx(e)->cfg.tz, false);
+    if (!before)
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no incident %s", c->id);
+    const char *cur = jstr(before, "stage");
+    const char *to = jstr(c->in, "stage");
+    const char *st = jstr(c->in, "status");
+    if (!to && st)
+        to = strcmp(st, "inProgress") == 0 ? "handle"
+             : strcmp(st, "resolved") == 0 ? "restore"
+                                           : st; /* closed, cancelled */
+    int64_t now = engine_now(e);
+    const char *why = jstr(c->in, "statusChangeReason");
+    err rc = ERR_OK;
+    if (to && strcmp(to, cur) != 0) {
+        unsigned roles = 0;
+        bool legal = false;
+        for (size_t i = 0; i < ARRAY_LEN(moves); i++)
+            if (strcmp(moves[i].from, cur) == 0 && strcmp(moves[i].to, to) == 0) {
+                legal = true;
+                roles = moves[i].roles;
+            }
+        if (!legal)
+            rc = problem_set(&c->prob, ERR_CONFLICT, 409, "illegalTransition", "stage",
+                             "stage: an incident in stage %s cannot move to %s", cur, to);
+        else if (!(roles & c->roles))
+            rc = problem_set(&c->prob, ERR_FORBIDDEN, 403, "forbidden", "stage",
+                             "stage: your role may not move an incident from %s to %s", cur, to);
+        else if (strcmp(to, "closed") == 0 && strcmp(cur, "review") != 0 &&
+                 !jstr(c->in, "review"))
+            rc = problem_set(&c->prob, ERR_INVALID, 422, "missingField", "review",
+                             "review: closing an incident needs its review 复盘 text");
+        if (!rc && strcmp(to, "restore") == 0) {
+            rc = restore_incident(e, id, c->actor, why ? why : "restored by hand");
+        } else if (!rc) {
+            const char *col = strcmp(to, "locate") == 0   ? "located_at"
+                              : strcmp(to, "handle") == 0 ? "handling_at"
+                              : strcmp(to, "closed") == 0 ? "closed_at"
+                                                          : NULL;
+            char *sql = xasprintf("UPDATE incidents SET stage = ?, status = ?, status_reason = ?,"
+                                  " active = ?, updated = ?%s%s%s WHERE id = ?",
+                                  col ? ", " : "", col ? col : "", col ? " = COALESCE(" : "");
+            if (col) {
+                free(sql);
+                sql = xasprintf("UPDATE incidents SET stage = ?, status = ?, status_reason = ?,"
+                                " active = ?, updated = ?, %s = COALESCE(%s, ?) WHERE id = ?",
+                                col, col);
+            }
+            bool active = stage_active(to);
+            if (strcmp(to, "handle") == 0 && strcmp(cur, "restore") == 0) {
+                /* relapse: the fault is back */
+                rc = store_exec(s, "UPDATE incidents SET restored_at = NULL WHERE id = ?",
+                                (store_val[]){SV_I(id)}, 1);
+            }
+            if (!rc)
+                rc = col ? store_exec(s, sql,
+                                      (store_val[]){SV_S(to), SV_S(stage_of(to)->status), SV_S(why),
+                                                    SV_I(active), SV_I(now), SV_I(now), SV_I(id)},
+                                      7)
+                         : store_exec(s, sql,
+                                      (store_val[]){SV_S(to), SV_S(stage_of(to)->status), SV_S(why),
+                                                    SV_I(active), SV_I(now), SV_I(id)},
+                                      6);
+            free(sql);
+            if (!rc)
+                rc = track(e, id, c->actor, to, "%s%s%s", stage_of(to)->zh, why ? "：" : "",
+                           why ? why : "");
+            if (!rc && strcmp(to, "cancelled") == 0)
+                rc = store_exec(s,
+                                "UPDATE outbox SET state = 'cancelled', last_error = 'incident"
+                                " cancelled', updated = ? WHERE entity_type = 'incident'"
+                                " AND entity_id = ? AND state = 'pending'",
+                                (store_val[]){SV_I(now), SV_S(c->id)}, 2);
+            if (!rc)
+                rc = emit(e, "incident.stageChanged", id, c->actor,
+                          json_pack("{s:s, s:s}", "from", cur, "to", to));
+        }
+    }
+    json_t *lv = json_object_get(c->in, "priority");
+    if (!rc && lv) {
+        rc = store_exec(s, "UPDATE incidents SET level = ?, updated = ? WHERE id = ?",
+                        (store_val[]){SV_I(json_integer_value(lv)), SV_I(now), SV_I(id)}, 3);
+        if (!rc)
+            rc = track(e, id, c->actor, NULL, "级别调整为%d级", (int)json_integer_value(lv));
+    }
+    int64_t ms;
+    if (!rc && jstr(c->in, "expectedRestoreDate") &&
+        time_parse_iso(jstr(c->in, "expectedRestoreDate"), actx(e)->cfg.tz, &ms) == ERR_OK) {
+        rc = store_exec(s, "UPDATE incidents SET expected_restore = ?, updated = ? WHERE id = ?",
+                        (store_val[]){SV_I(ms), SV_I(now), SV_I(id)}, 3);
+        if (!rc)
+            rc = track(e, id, c->actor, NULL, "预计恢复时间更新为%s",
+                       jstr(c->in, "expectedRestoreDate"));
+    }
+    static const char *const texts[] = {"review", "description"};
+    for (int k = 0; k < 2 && !rc; k++)
+        if (jstr(c->in, texts[k])) {
+            char *sql = xasprintf("UPDATE incidents SET %s = ?, updated = ? WHERE id = ?", texts[k]);
+            rc = store_exec(s, sql, (store_val[]){SV_S(jstr(c->in, texts[k])), SV_I(now), SV_I(id)},
+                            3);
+            free(sql);
+        }
+    if (!rc && jstr(c->in, "note"))
+        rc = track(e, id, c->actor, NULL, "%s", jstr(c->in, "note"));
+    if (rc) {
+        json_decref(before);
+        return rc;
+    }
+    json_t *after = incident_render(s, id, actx(e)->cfg.tz, false);
+    rc = engine_audit(e, c->actor, to ? "move" : "update", "incident", c->id, before, after);
+    json_decref(before);
+    json_decref(after);
+    c->out_id = id;
+    c->render = render_one;
+    c->status = 200;
+    return rc;
+}
+
+static void patch(req *r)
+{
+    req_submit_checked(r, patch_fields, check_patch, apply_patch);
+}
+
+static void get_one(req *r)
+{
+    store *s = req_store(r);
+    if (!s)
+        return;
+    int64_t id;
+    json_t *o = NULL;
+    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
+    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) == ERR_OK)
+        o = incident_render(s, id, req_tz(r), true);
+    if (txn)
+        store_exec(s, "COMMIT", NULL, 0);
+    if (!o) {
+        req_fail(r, 404, "notFound", "id", "no incident %s", req_param(r, "id"));
+        return;
+    }
+    req_json(r, 200, o);
+}
+
+/* GET …/serviceProblem/{id}/affected — the affected subscribers, in notification order */
+static void affected(req *r)
+{
+    int64_t off, lim, id;
+    if (!req_paging(r, &off, &lim))
+        return;
+    store *s = req_store(r);
+    if (!s)
+        return;
+    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id)) {
+        req_fail(r, 404, "notFound", "id", "no incident %s", req_param(r, "id"));
+        return;
+    }
+    store_res *res;
+    int64_t total = 0;
+    if (store_page(s,
+                   "m.msisdn, m.rank, m.opened_msg, m.restored_msg, m.promised, s.level, s.vip,"
+                   " s.sms_opt_out, o.state",
+                   "incident_impact m JOIN subscribers s ON s.msisdn = m.msisdn"
+                   " LEFT JOIN outbox o ON o.id = m.opened_msg WHERE m.incident_id = ?",
+                   "m.rank, m.msisdn", (store_val[]){SV_I(id)}, 1, lim, off, &total, &res)) {
+        req_fail(r, 503, "unavailable", "", "the affected subscribers cannot be read now");
+        return;
+    }
+    bool full = req_who(r)->roles & (ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_INTEGRATION);
+    json_t *arr = json_array();
+    for (int i = 0; i < store_rows(res); i++) {
+        char m[32];
+        const char *msisdn = store_text(res, i, 0);
+        if (!full)
+            mask_phone(msisdn, m, sizeof m);
+        json_t *o = json_pack("{s:s, s:I, s:s, s:b, s:b, s:b}", "msisdn", full ? msisdn : m,
+                              "rank", (json_int_t)store_int(res, i, 1), "level",
+                              store_text(res, i, 5), "vip", store_int(res, i, 6) != 0, "optedOut",
+                              store_int(res, i, 7) != 0, "promised", store_int(res, i, 4) != 0);
+        if (!store_isnull(res, i, 2) && store_int(res, i, 2) > 0) {
+            json_object_set_new(o, "openMessage", json_integer(store_int(res, i, 2)));
+            json_object_set_new(o, "openMessageState", json_string(store_text(res, i, 8)));
+        }
+        if (!store_isnull(res, i, 3) && store_int(res, i, 3) > 0)
+            json_object_set_new(o, "restoreMessage", json_integer(store_int(res, i, 3)));
+        json_array_append_new(arr, o);
+    }
+    store_res_free(res);
+    req_list(r, arr, total);
+}
+
+static void list(req *r)
+{
+    int64_t off, lim;
+    if (!req_paging(r, &off, &lim))
+        return;
+    store *s = req_store(r);
+    if (!s)
+        return;
+    buf where;
+    buf_init(&where, 0);
+    buf_adds(&where, "incidents WHERE 1 = 1");
+    store_val args[6];
+    int n = 0;
+    const char *v;
+    if ((v = req_query(r, "active"))) {
+        if (strcmp(v, "true") && strcmp(v, "false")) {
+            buf_free(&where);
+            req_fail(r, 400, "invalidField", "active", "active: true or false");
+            return;
+        }
+        buf_adds(&where, " AND active = ?");
+        args[n++] = SV_I(strcmp(v, "true") == 0);
+    }
+    if ((v = req_query(r, "stage"))) {
+        if (!str_in(v, stage_names)) {
+            buf_free(&where);
+            req_fail(r, 400, "invalidField", "stage", "stage: one of detect, notify, locate, "
+                                                      "handle, restore, review, closed, cancelled");
+            return;
+        }
+        buf_adds(&where, " AND stage = ?");
+        args[n++] = SV_S(v);
+    }
+    if ((v = req_query(r, "priority"))) {
+        int64_t lv;
+        if (parse_i64(v, 1, 4, &lv)) {
+            buf_free(&where);
+            req_fail(r, 400, "invalidField", "priority", "priority: a level 1 … 4");
+            return;
+        }
+        buf_adds(&where, " AND level = ?");
+        args[n++] = SV_I(lv);
+    }
+    if ((v = req_query(r, "service"))) {
+        buf_adds(&where, " AND service = ?");
+        args[n++] = SV_S(v);
+    }
+    if ((v = req_query(r, "element"))) {
+        buf_adds(&where, " AND element_id = ?");
+        args[n++] = SV_S(v);
+    }
+    store_res *res;
+    int64_t total = 0;
+    err rc = store_page(s, "id", where.data, "id DESC", args, n, lim, off, &total, &res);
+    buf_free(&where);
+    if (rc) {
+        req_fail(r, 503, "unavailable", "", "incidents cannot be read now");
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < store_rows(res); i++) {
+        json_t *o = incident_render(s, store_int(res, i, 0), req_tz(r), false);
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    store_res_free(res);
+    req_list(r, arr, total);
+}
+
+#define READ ROUTE_ANY
+#define WRITE (ROLE_SPECIALIST | ROLE_ENGINEER | ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_INTEGRATION)
+
+static const route routes[] = {
+    {"GET", SP_BASE, READ, list},
+    {"POST", SP_BASE, ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_INTEGRATION | ROLE_SPECIALIST, create},
+    {"GET", SP_BASE "/{id}", READ, get_one},
+    {"PATCH", SP_BASE "/{id}", WRITE, patch},
+    {"GET", SP_BASE "/{id}/affected", READ, affected},
+    {NULL, NULL, 0, NULL},
+};
+
+void incidents_register(assurance_ctx *a, http_server *s)
+{
+    http_add_routes(s, routes, a);
+}
+
+/* ---- the module ---- */
+
+assurance_ctx *assurance_create(const assurance_config *cfg)
+{
+    assurance_ctx *a = xcalloc(1, sizeof *a);
+    a->cfg = *cfg;
+    return a;
+}
+
+void assurance_destroy(assurance_ctx *a)
+{
+    if (!a)
+        return;
+    signals_free(a);
+    free(a);
+}
+
+void assurance_attach_engine(assurance_ctx *a, engine *e, tickets_ctx *t)
+{
+    engine_set_ctx(e, ENGINE_CTX_ASSURANCE, a);
+    engine_on_timer(e, AK_NOTIFY, notify_chunk);
+    engine_on_start(e, rebuild_notify);
+    tickets_set_attach_hook(t, attach_ticket);
+    signals_attach_engine(e);
+}

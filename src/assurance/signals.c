@@ -1,0 +1,626 @@
+/*
+ * signals.c — complaint warning lines 投诉预警线 (A3) and area-fault awareness 片区故障预知 (A7).
+ * Every complaint and fault report (a work order — through the tickets' attach hook — or a
+ * signal from the batch endpoint: IVR, BOSS, the app) is kept in `signals` and counted per hour for every level of its area in
+ * `signal_hours` (the learned baseline). Each warning line keeps, on the engine thread, a ring
+ * of per-minute counts over its window; crossing the line (a fixed count, or the baseline
+ * times a factor) is a finding for incidents, with the lowest common upstream element of the
+ * reporters' attachment points as the suspected cause. A crossed line resets when the count
+ * falls under 80 % of its limit (hysteresis), checked on every signal and once a minute.
+ *
+ * The baseline: for the hour-of-week now, the mean count of the same hour in the last four
+ * weeks, scaled to the window (mean × window / 60) — documented in docs/design.md.
+ */
+#include "assurance/assurance_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_WINDOW_MIN 1440
+#define BATCH_MAX 10000
+
+struct line_state {
+    int64_t id;
+    char service[32], area[72], name[120];
+    int window_min, level;
+    int64_t threshold, factor, floor_min; /* threshold 0 = none; factor % 0 = no baseline */
+    int64_t crossed;                      /* ms, 0 = not crossed */
+    int64_t *minute;                      /* ring: which minute each bucket holds */
+    int64_t *count;
+    line_state *next;
+};
+
+static int64_t minute_of(int64_t ms)
+{
+    return ms / 60000;
+}
+
+static void line_add(line_state *l, int64_t ms, int64_t n)
+{
+    int64_t m = minute_of(ms);
+    int k = (int)(m % l->window_min);
+    if (l->minute[k] != m) {
+        l->minute[k] = m;
+        l->count[k] = 0;
+    }
+    l->count[k] += n;
+}
+
+static int64_t line_sum(const line_state *l, int64_t now)
+{
+    int64_t m = minute_of(now), sum = 0;
+    for (int k = 0; k < l->window_min; k++)
+        if (l->minute[k] > m - l->window_min && l->minute[k] <= m)
+            sum += l->count[k];
+    return sum;
+}
+
+static bool line_matches(const line_state *l, const char *service, const char *area)
+{
+    if (l->service[0] && !str_eq(l->service, service))
+        return false;
+    return area && area_under(area, l->area);
+}
+
+void signals_free(assurance_ctx *a)
+{
+    line_state *l = a ? a->lines : NULL;
+    while (l) {
+        line_state *next = l->next;
+        free(l->minute);
+        free(l->count);
+        free(l);
+        l = next;
+    }
+    if (a) {
+        a->lines = NULL;
+        a->lines_loaded = false;
+    }
+}
+
+/* (Re)load the lines and refill their windows from the stored signals. */
+static err lines_load(engine *e)
+{
+    assurance_ctx *a = actx(e);
+    store *s = engine_store(e);
+    signals_free(a);
+    store_res *r;
+    err rc = store_query(s,
+                         "SELECT id, service, area, window_min, threshold, baseline_factor,"
+                         " baseline_min, level, crossed, name FROM warning_lines ORDER BY id",
+                         NULL, 0, &r);
+    if (rc)
+        return rc;
+    int maxw = 0;
+    line_state **tail = &a->lines;
+    for (int i = 0; i < store_rows(r); i++) {
+        line_state *l = xcalloc(1, sizeof *l);
+        l->id = store_int(r, i, 0);
+        snprintf(l->service, sizeof l->service, "%s", store_text(r, i, 1) ? store_text(r, i, 1) : "");
+        snprintf(l->area, sizeof l->area, "%s", store_text(r, i, 2));
+        l->window_min = (int)store_int(r, i, 3);
+        l->threshold = store_isnull(r, i, 4) ? 0 : store_int(r, i, 4);
+        l->factor = store_isnull(r, i, 5) ? 0 : store_int(r, i, 5);
+        l->floor_min = store_int(r, i, 6);
+        l->level = (int)store_int(r, i, 7);
+        l->crossed = store_isnull(r, i, 8) ? 0 : store_int(r, i, 8);
+        snprintf(l->name, sizeof l->name, "%s", store_text(r, i, 9));
+        l->minute = xcalloc((size_t)l->window_min, sizeof *l->minute);
+        l->count = xcalloc((size_t)l->window_min, sizeof *l->count);
+        for (int k = 0; k < l->window_min; k++)
+            l->minute[k] = -1;
+        if (l->window_min > maxw)
+            maxw = l->window_min;
+        *tail = l;
+        tail = &l->next;
+    }
+    store_res_free(r);
+    a->lines_loaded = true;
+    if (!a->lines)
+        return ERR_OK;
+    int64_t now = engine_now(e);
+    rc = store_query(s, "SELECT time, service, area FROM signals WHERE time > ? ORDER BY time",
+                     (store_val[]){SV_I(now - (int64_t)maxw * 60000)}, 1, &r);
+    if (rc)
+        return rc;
+    for (int i = 0; i < store_rows(r); i++)
+        for (line_state *l = a->lines; l; l = l->next)
+            if (store_int(r, i, 0) > now - (int64_t)l->window_min * 60000 &&
+                line_matches(l, store_text(r, i, 1), store_text(r, i, 2)))
+                line_add(l, store_int(r, i, 0), 1);
+    store_res_free(r);
+    return ERR_OK;
+}
+
+/* the baseline limit for a line now: mean of the same hour-of-week, scaled, times factor */
+static int64_t baseline_limit(store *s, const line_state *l, int64_t now)
+{
+    int64_t hour = now / 3600000, sum = 0;
+    const char *svc = l->service[0] ? l->service : "*";
+    store_scalar(s,
+                 "SELECT COALESCE(SUM(count), 0) FROM signal_hours WHERE service = ? AND area = ?"
+                 " AND hour IN (?, ?, ?, ?)",
+                 (store_val[]){SV_S(svc), SV_S(l->area), SV_I(hour - 168), SV_I(hour - 336),
+                               SV_I(hour - 504), SV_I(hour - 672)},
+                 6, 0, &sum);
+    /* mean per hour over 4 weeks, per window, times the factor (percent); rounded up */
+    int64_t limit = (sum * l->window_min * l->factor + 4 * 60 * 100 - 1) / (4 * 60 * 100);
+    return limit > l->floor_min ? limit : l->floor_min;
+}
+
+static int64_t line_limit(store *s, const line_state *l, int64_t now)
+{
+    int64_t lim = 0;
+    if (l->factor)
+        lim = baseline_limit(s, l, now);
+    if (l->threshold && (!lim || l->threshold < lim))
+        lim = l->threshold;
+    return lim;
+}
+
+static err line_cross(engine *e, line_state *l, int64_t sum, int64_t limit)
+{
+    store *s = engine_store(e);
+    int64_t now = engine_now(e), since = now - (int64_t)l->window_min * 60000;
+    l->crossed = now;
+    err rc = store_exec(s, "UPDATE warning_lines SET crossed = ? WHERE id = ?",
+                        (store_val[]){SV_I(now), SV_I(l->id)}, 2);
+    if (rc)
+        return rc;
+    /* A7: the lowest common upstream element of the reporters */
+    char lo[80], hi[80], lca[72] = "";
+    snprintf(lo, sizeof lo, "%s.", l->area);
+    snprintf(hi, sizeof hi, "%s/", l->area);
+    store_res *r;
+    int64_t first = now;
+    rc = store_query(s,
+                     l->service[0]
+                         ? "SELECT MIN(element_pos), MAX(element_pos), MIN(time) FROM signals"
+                           " WHERE (area = ? OR (area > ? AND area < ?)) AND time > ?"
+                           " AND service = ?"
+                         : "SELECT MIN(element_pos), MAX(element_pos), MIN(time) FROM signals"
+                           " WHERE (area = ? OR (area > ? AND area < ?)) AND time > ?",
+                     (store_val[]){SV_S(l->area), SV_S(lo), SV_S(hi), SV_I(since), SV_S(l->service)},
+                     l->service[0] ? 5 : 4, &r);
+    if (rc)
+        return rc;
+    if (store_rows(r) && !store_isnull(r, 0, 0))
+        element_lca(s, store_int(r, 0, 0), store_int(r, 0, 1), lca, sizeof lca);
+    if (store_rows(r) && !store_isnull(r, 0, 2))
+        first = store_int(r, 0, 2);
+    store_res_free(r);
+    char ids[24], name[240], desc[400];
+    snprintf(ids, sizeof ids, "%lld", (long long)l->id);
+    snprintf(name, sizeof name, "投诉预警：%s", l->name);
+    snprintf(desc, sizeof desc,
+             "%d分钟内投诉/报障%lld件，超过预警线%lld件%s%s", l->window_min, (long long)sum,
+             (long long)limit, lca[0] ? "；疑似故障点 " : "", lca);
+    detect d = {.origin = lca[0] ? "areaFault" : "warningLine", .kind = "warningLine", .ref = ids,
+                .level = l->level, .service = l->service[0] ? l->service : NULL, .area = l->area,
+                .element = lca[0] ? lca : NULL, .name = name, .description = desc,
+                .actor = "system", .first_signal = first};
+    int64_t inc;
+    problem p = {0};
+    rc = incident_detect(e, &d, &inc, &p);
+    if (!rc)
+        rc = engine_emit(e, "warningLine.crossed", "warningLine", ids, "system",
+                         json_pack("{s:I, s:I, s:s?, s:I}", "count", (json_int_t)sum, "limit",
+                                   (json_int_t)limit, "suspectedElement", lca[0] ? lca : NULL,
+                                   "incident", (json_int_t)inc));
+    return rc;
+}
+
+static err line_check(engine *e, line_state *l)
+{
+    int64_t now = engine_now(e), sum = line_sum(l, now);
+    int64_t limit = line_limit(engine_store(e), l, now);
+    if (limit <= 0)
+        return ERR_OK;
+    if (!l->crossed && sum >= limit)
+        return line_cross(e, l, sum, limit);
+    if (l->crossed && sum * 10 < limit * 8) {
+        l->crossed = 0;
+        char ids[24];
+        snprintf(ids, sizeof ids, "%lld", (long long)l->id);
+        err rc = store_exec(engine_store(e), "UPDATE warning_lines SET crossed = NULL WHERE id = ?",
+                            (store_val[]){SV_I(l->id)}, 1);
+        if (!rc)
+            rc = engine_emit(e, "warningLine.reset", "warningLine", ids, "system",
+                             json_pack("{s:I, s:I}", "count", (json_int_t)sum, "limit",
+                                       (json_int_t)limit));
+        if (!rc)
+            rc = incident_ref_cleared(e, "warningLine", ids, "system");
+        return rc;
+    }
+    return ERR_OK;
+}
+
+err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
+                 const char *msisdn, const char *ref)
+{
+    store *s = engine_store(e);
+    assurance_ctx *a = actx(e);
+    err rc;
+    if (!a->lines_loaded && (rc = lines_load(e)))
+        return rc;
+    int64_t pos = 0;
+    bool has_pos = false;
+    char sub_area[72] = "";
+    if (msisdn) {
+        store_res *r;
+        rc = store_query(s, "SELECT attach_pos, area FROM subscribers WHERE msisdn = ?",
+                         (store_val[]){SV_S(msisdn)}, 1, &r);
+        if (rc)
+            return rc;
+        if (store_rows(r)) {
+            has_pos = !store_isnull(r, 0, 0);
+            pos = has_pos ? store_int(r, 0, 0) : 0;
+            if (store_text(r, 0, 1))
+                snprintf(sub_area, sizeof sub_area, "%s", store_text(r, 0, 1));
+        }
+        store_res_free(r);
+    }
+    if (!area && sub_area[0])
+        area = sub_area;
+    rc = store_exec(s,
+                    "INSERT INTO signals(id, time, kind, service, area, msisdn, element_pos, ref)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (store_val[]){SV_I(engine_next_id(e, "signals")), SV_I(time), SV_S(kind),
+                                  SV_S(service), SV_S(area), SV_S(msisdn), SV_OI(has_pos, pos),
+                                  SV_S(ref)},
+                    8);
+    /* the hourly history for every level of the area, per service and for all services */
+    if (!rc && area) {
+        char prefix[72];
+        snprintf(prefix, sizeof prefix, "%s", area);
+        for (;;) {
+            for (int k = 0; k < 2 && !rc; k++) {
+                const char *svc = k == 0 ? "*" : service;
+                if (!svc)
+                    continue;
+                rc = store_exec(s,
+                                "INSERT INTO signal_hours(service, area, hour, count)"
+                                " VALUES (?, ?, ?, 1) ON CONFLICT (service, area, hour)"
+                                " DO UPDATE SET count = signal_hours.count + 1",
+                                (store_val[]){SV_S(svc), SV_S(prefix), SV_I(time / 3600000)}, 3);
+            }
+            char *dot = strrchr(prefix, '.');
+            if (rc || !dot)
+                break;
+            *dot = 0;
+        }
+    }
+    for (line_state *l = a->lines; l && !rc; l = l->next)
+        if (line_matches(l, service, area)) {
+            if (time > engine_now(e) - (int64_t)l->window_min * 60000)
+                line_add(l, time, 1);
+            rc = line_check(e, l);
+        }
+    return rc;
+}
+
+/* once a minute: lines whose window emptied reset */
+static err on_lines_timer(engine *e, int64_t id, int64_t at)
+{
+    (void)id;
+    (void)at;
+    assurance_ctx *a = actx(e);
+    err rc = ERR_OK;
+    if (!a->lines_loaded)
+        rc = lines_load(e);
+    for (line_state *l = a->lines; l && !rc; l = l->next)
+        if (l->crossed)
+            rc = line_check(e, l);
+    engine_timer_add(e, engine_now(e) + 60000, AK_LINES, 0);
+    return rc;
+}
+
+static err lines_start(engine *e)
+{
+    engine_timer_add(e, engine_now(e) + 60000, AK_LINES, 0);
+    return ERR_OK;
+}
+
+static void on_abort(engine *e)
+{
+    /* the windows may hold counts of a batch that did not commit: refill from the store */
+    assurance_ctx *a = actx(e);
+    if (a)
+        a->lines_loaded = false;
+}
+
+void signals_attach_engine(engine *e)
+{
+    engine_on_timer(e, AK_LINES, on_lines_timer);
+    engine_on_start(e, lines_start);
+    engine_on_abort(e, on_abort);
+}
+
+/* ---- HTTP: the batch endpoint and the warning lines ---- */
+
+static const char *const signal_kinds[] = {"complaint", "faultReport", "alarm", NULL};
+
+static const json_field signal_fields[] = {
+    {"kind", JT_STRING, JF_REQUIRED, 16, signal_kinds},
+    {"service", JT_STRING, 0, 32, NULL},
+    {"area", JT_STRING, 0, 64, NULL},
+    {"msisdn", JT_STRING, 0, 16, NULL},
+    {"time", JT_STRING, 0, 40, NULL},
+    {"ref", JT_STRING, 0, 64, NULL},
+    {"alarm", JT_OBJECT, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static err check_batch(const json_t *b, problem *p)
+{
+    const json_t *items = json_object_get(b, "items");
+    if (!json_is_array(items))
+        return problem_missing(p, "items");
+    if (json_array_size(items) == 0 || json_array_size(items) > BATCH_MAX)
+        return problem_field(p, "items", "1 … %d items per request", BATCH_MAX);
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        char path[32];
+        snprintf(path, sizeof path, "items[%zu]", i);
+        err rc = json_check(it, signal_fields, path, p);
+        if (rc)
+            return rc;
+        const char *kind = jstr(it, "kind");
+        if (strcmp(kind, "alarm") == 0) {
+            const json_t *al = json_object_get(it, "alarm");
+            char sub[48];
+            snprintf(sub, sizeof sub, "items[%zu].alarm", i);
+            if (!al)
+                return problem_missing(p, sub);
+            rc = json_check(al, alarm_fields, sub, p);
+            if (!rc)
+                rc = alarms_check(al, p);
+            if (rc)
+                return rc;
+            continue;
+        }
+        const char *area = jstr(it, "area");
+        if (area && !area_code_ok(area))
+            return problem_field(p, path, "area must be an area code like GD.SZ.NS");
+        if (!area && !jstr(it, "msisdn"))
+            return problem_field(p, path, "a signal needs an area or a msisdn");
+        int64_t ms;
+        if (jstr(it, "time") && time_parse_iso(jstr(it, "time"), 480, &ms))
+            return problem_field(p, path, "time must be an ISO 8601 date-time");
+    }
+    return ERR_OK;
+}
+
+static err apply_batch(engine *e, cmd *c)
+{
+    const json_t *items = json_object_get(c->in, "items");
+    int64_t now = engine_now(e);
+    int signals = 0, created = 0, updated = 0, cleared = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        err rc;
+        if (strcmp(jstr(it, "kind"), "alarm") == 0) {
+            const json_t *al = json_object_get(it, "alarm");
+            int64_t id;
+            bool isnew;
+            rc = alarms_apply_doc(e, al, c->actor, &id, &isnew, &c->prob);
+            if (rc == ERR_NOTFOUND) { /* clearing what is not active: counted, not fatal */
+                memset(&c->prob, 0, sizeof c->prob);
+                rc = ERR_OK;
+            } else if (!rc) {
+                if (strcmp(jstr(al, "state"), "cleared") == 0)
+                    cleared++;
+                else if (isnew)
+                    created++;
+                else
+                    updated++;
+            }
+        } else {
+            int64_t t = now;
+            if (jstr(it, "time"))
+                time_parse_iso(jstr(it, "time"), actx(e)->cfg.tz, &t);
+            if (t > now)
+                t = now;
+            rc = signals_take(e, t, jstr(it, "kind"), jstr(it, "service"), jstr(it, "area"),
+                              jstr(it, "msisdn"), jstr(it, "ref"));
+            signals++;
+        }
+        if (rc) {
+            if (c->prob.status)
+                snprintf(c->prob.field, sizeof c->prob.field, "items[%zu]", i);
+            return rc;
+        }
+    }
+    c->out = json_pack("{s:i, s:i, s:i, s:i, s:i}", "accepted", (int)json_array_size(items),
+                       "signals", signals, "alarmsRaised", created, "alarmsUpdated", updated,
+                       "alarmsCleared", cleared);
+    c->status = 200;
+    return ERR_OK;
+}
+
+static void batch(req *r)
+{
+    static const json_field fields[] = {{"items", JT_ARRAY, JF_REQUIRED, 0, NULL},
+                                        {NULL, 0, 0, 0, NULL}};
+    req_submit_checked(r, fields, check_batch, apply_batch);
+}
+
+/* warning lines */
+
+static const json_field line_fields[] = {
+    {"name", JT_STRING, JF_REQUIRED, 100, NULL},
+    {"service", JT_STRING, JF_NULLABLE, 32, NULL},
+    {"area", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"windowMinutes", JT_INT, JF_REQUIRED, 0, NULL},
+    {"threshold", JT_INT, JF_NULLABLE, 0, NULL},
+    {"baselineFactorPercent", JT_INT, JF_NULLABLE, 0, NULL},
+    {"baselineMinimum", JT_INT, 0, 0, NULL},
+    {"level", JT_INT, JF_REQUIRED, 0, NULL},
+    {"id", JT_ANY, JF_READONLY, 0, NULL},
+    {"crossed", JT_ANY, JF_READONLY, 0, NULL},
+    {"currentCount", JT_ANY, JF_READONLY, 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static err check_line(const json_t *b, problem *p)
+{
+    if (!area_code_ok(jstr(b, "area")))
+        return problem_field(p, "area", "must be an area code like GD.SZ.NS");
+    json_int_t w = json_integer_value(json_object_get(b, "windowMinutes"));
+    if (w < 1 || w > MAX_WINDOW_MIN)
+        return problem_field(p, "windowMinutes", "must be 1 … %d", MAX_WINDOW_MIN);
+    json_t *t = json_object_get(b, "threshold"), *f = json_object_get(b, "baselineFactorPercent");
+    if (!json_is_integer(t) && !json_is_integer(f))
+        return problem_field(p, "threshold",
+                             "a line needs a threshold, a baselineFactorPercent, or both");
+    if (json_is_integer(t) && (json_integer_value(t) < 1 || json_integer_value(t) > 1000000))
+        return problem_field(p, "threshold", "must be 1 … 1000000");
+    if (json_is_integer(f) && (json_integer_value(f) < 100 || json_integer_value(f) > 10000))
+        return problem_field(p, "baselineFactorPercent", "must be 100 … 10000 (percent)");
+    json_int_t lv = json_integer_value(json_object_get(b, "level"));
+    if (lv < 1 || lv > 4)
+        return problem_field(p, "level", "must be 1 (highest) … 4");
+    json_t *m = json_object_get(b, "baselineMinimum");
+    if (m && json_integer_value(m) < 0)
+        return problem_field(p, "baselineMinimum", "must be ≥ 0");
+    return ERR_OK;
+}
+
+static json_t *line_json(store *s, int64_t id, engine *e)
+{
+    store_res *r;
+    if (store_query(s,
+                    "SELECT id, name, service, area, window_min, threshold, baseline_factor,"
+                    " baseline_min, level, crossed FROM warning_lines WHERE id = ?",
+                    (store_val[]){SV_I(id)}, 1, &r))
+        return NULL;
+    json_t *o = NULL;
+    if (store_rows(r)) {
+        o = json_pack("{s:s, s:s, s:s?, s:s, s:I, s:I, s:i}", "id", store_text(r, 0, 0), "name",
+                      store_text(r, 0, 1), "service", store_text(r, 0, 2), "area",
+                      store_text(r, 0, 3), "windowMinutes", (json_int_t)store_int(r, 0, 4),
+                      "baselineMinimum", (json_int_t)store_int(r, 0, 7), "level",
+                      (int)store_int(r, 0, 8));
+        json_object_set_new(o, "threshold",
+                            store_isnull(r, 0, 5) ? json_null() : json_integer(store_int(r, 0, 5)));
+        json_object_set_new(o, "baselineFactorPercent",
+                            store_isnull(r, 0, 6) ? json_null() : json_integer(store_int(r, 0, 6)));
+        json_object_set_new(o, "crossed", json_boolean(!store_isnull(r, 0, 9)));
+        (void)e;
+    }
+    store_res_free(r);
+    return o;
+}
+
+static err apply_line_write(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    int64_t now = engine_now(e), id;
+    bool create = c->id == NULL;
+    json_t *before = NULL;
+    if (create) {
+        id = engine_next_id(e, "warning_lines");
+    } else {
+        if (parse_i64(c->id, 1, INT64_MAX, &id) || !(before = line_json(s, id, e)))
+            return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id",
+                               "no warning line %s", c->id);
+    }
+    bool del = json_is_true(json_object_get(c->in, "_delete"));
+    err rc;
+    if (del) {
+        rc = store_exec(s, "DELETE FROM warning_lines WHERE id = ?", (store_val[]){SV_I(id)}, 1);
+    } else {
+        json_t *t = json_object_get(c->in, "threshold"),
+               *f = json_object_get(c->in, "baselineFactorPercent");
+        rc = store_exec(
+            s,
+            create ? "INSERT INTO warning_lines(name, service, area, window_min, threshold,"
+                     " baseline_factor, baseline_min, level, created, updated, id)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                   : "UPDATE warning_lines SET name = ?, service = ?, area = ?, window_min = ?,"
+                     " threshold = ?, baseline_factor = ?, baseline_min = ?, level = ?,"
+                     " crossed = NULL, created = COALESCE(?, created), updated = ? WHERE id = ?",
+            (store_val[]){SV_S(jstr(c->in, "name")), SV_S(jstr(c->in, "service")),
+                          SV_S(jstr(c->in, "area")),
+                          SV_I(json_integer_value(json_object_get(c->in, "windowMinutes"))),
+                          SV_OI(json_is_integer(t), json_integer_value(t)),
+                          SV_OI(json_is_integer(f), json_integer_value(f)),
+                          SV_I(json_integer_value(json_object_get(c->in, "baselineMinimum"))),
+                          SV_I(json_integer_value(json_object_get(c->in, "level"))),
+                          SV_OI(create, now), SV_I(now), SV_I(id)},
+            11);
+    }
+    actx(e)->lines_loaded = false; /* reload with the next signal */
+    if (rc) {
+        json_decref(before);
+        return rc;
+    }
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    if (create)
+        snprintf(c->location, sizeof c->location, "/api/v1/warningLines/%s", ids);
+    return engine_finish_change(e, c, del ? "delete" : create ? "create" : "update",
+                                del ? "deleted" : create ? "created" : "updated", "warningLine",
+                                ids, before, del ? NULL : line_json(s, id, e),
+                                del ? 204 : create ? 201 : 200);
+}
+
+static void line_create(req *r)
+{
+    req_submit_checked(r, line_fields, check_line, apply_line_write);
+}
+
+static void line_put(req *r)
+{
+    req_submit_checked(r, line_fields, check_line, apply_line_write);
+}
+
+static void line_delete(req *r)
+{
+    cmd *c = req_cmd(r);
+    c->in = json_pack("{s:b}", "_delete", 1);
+    c->id = req_param(r, "id");
+    c->apply = apply_line_write;
+    req_submit(r);
+}
+
+static void line_list(req *r)
+{
+    store *s = req_store(r);
+    if (!s)
+        return;
+    store_res *res;
+    if (store_query(s, "SELECT id FROM warning_lines ORDER BY id", NULL, 0, &res)) {
+        req_fail(r, 503, "unavailable", "", "warning lines cannot be read now");
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < store_rows(res); i++) {
+        json_t *o = line_json(s, store_int(res, i, 0), NULL);
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    store_res_free(res);
+    req_list(r, arr, (int64_t)json_array_size(arr));
+}
+
+#define CONF (ROLE_SUPERVISOR | ROLE_ADMIN)
+
+static const route routes[] = {
+    {"POST", "/api/v1/signals", ROLE_ADMIN | ROLE_INTEGRATION, batch},
+    {"GET", "/api/v1/warningLines", ROUTE_ANY, line_list},
+    {"POST", "/api/v1/warningLines", CONF, line_create},
+    {"PUT", "/api/v1/warningLines/{id}", CONF, line_put},
+    {"DELETE", "/api/v1/warningLines/{id}", CONF, line_delete},
+    {NULL, NULL, 0, NULL},
+};
+
+void signals_register(assurance_ctx *a, http_server *s)
+{
+    http_add_routes(s, routes, a);
+}

@@ -1,0 +1,279 @@
+// Proactive assurance (A2, A3, A4, A5, A7, A8, A9, T6): an optical node fails, its alarm opens
+// exactly one level-2 incident with the node as suspected cause and the broadband plan started;
+// the subscribers under it — and only they — get one SMS each, VIPs first, held over quiet
+// hours; a caller under it sees the incident and their complaint attaches; the alarm clears,
+// the incident is restored, the attached work order is closed and everyone told gets the
+// restore message. Then a burst of complaints under another node crosses a warning line and
+// the incident names their lowest common upstream element. All on the manual clock.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, ADMIN_PW, TT, MIN } from './server.mjs';
+
+const SP = '/tmf-api/serviceProblemManagement/v4/serviceProblem';
+const AL = '/tmf-api/alarmManagement/v4/alarm';
+const HOUR = 60 * MIN;
+
+let srv, admin, integ, agent, sup, spec;
+before(async () => {
+  srv = await startServer();
+  admin = await srv.login('admin', ADMIN_PW);
+  integ = await srv.login('integration1');
+  agent = await srv.login('agent1');
+  sup = await srv.login('supervisor1');
+  spec = await srv.login('specialist1');
+});
+after(async () => { await srv.stop(); });
+
+// under ON-NS-017 (its four amplifiers): 8 lines; under ON-NS-018: 3 lines
+const under17 = [
+  ['13700000001', 'normal', false, 'AMP-NS-017-1'],
+  ['13700000002', 'diamond', true, 'AMP-NS-017-2'],
+  ['13700000003', 'silver', false, 'AMP-NS-017-3'],
+  ['13700000004', 'gold', true, 'AMP-NS-017-4'],
+  ['13700000005', 'normal', false, 'AMP-NS-017-1', true], // opted out of proactive SMS
+  ['13700000006', 'gold', false, 'AMP-NS-017-2'],
+  ['13700000007', 'normal', false, 'AMP-NS-017-3'],
+  ['13700000008', 'silver', false, 'ON-NS-017'],
+];
+const under18 = [
+  ['13700000011', 'diamond', true, 'AMP-NS-018-1'],
+  ['13700000012', 'normal', false, 'AMP-NS-018-2'],
+  ['13700000013', 'normal', false, 'AMP-NS-018-3'],
+];
+
+const alarm = (object, extra = {}) => ({
+  alarmType: 'communicationsAlarm', perceivedSeverity: 'critical', probableCause: 'lossOfSignal',
+  specificProblem: '光机输入光功率过低', alarmedObject: { id: object }, sourceSystemId: 'nms-cable',
+  state: 'raised', alarmRaisedTime: new Date(Date.now() - 10 * 60000).toISOString(),
+  affectedService: [{ id: 'broadband' }], serviceAffecting: true, ...extra,
+});
+
+const clockNow = async () => Date.parse((await srv.api('GET', '/api/v1/admin/clock', { token: admin })).json.now);
+
+describe('an optical node fails', () => {
+  let incident, nodeAlarm, ampAlarm, complaint;
+
+  test('subscribers are attached to the network (attachment must be a known element)', async () => {
+    for (const [msisdn, level, vip, at, optOut] of [...under17, ...under18]) {
+      const r = await srv.api('POST', '/api/v1/subscribers', { token: integ, body: {
+        msisdn, name: `用户${msisdn.slice(-2)}`, level, vip, area: 'GD.SZ.NS', attachment: at, smsOptOut: !!optOut,
+      } });
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+    }
+    const bad = await srv.api('POST', '/api/v1/subscribers', { token: integ, body: { msisdn: '13700000099', name: 'x', attachment: 'NO-SUCH' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /attachment/);
+    const el = await srv.api('GET', '/api/v1/elements/ON-NS-017', { token: agent });
+    assert.equal(el.json.subscribersUnder, 8);
+  });
+
+  test('the alarm is validated field by field', async () => {
+    const r = await srv.api('POST', AL, { token: integ, body: alarm('ON-NS-017', { perceivedSeverity: 'terrible' }) });
+    assert.equal(r.status, 400);
+    assert.match(JSON.stringify(r.json), /perceivedSeverity/);
+    const r2 = await srv.api('POST', AL, { token: integ, body: alarm('ON-NS-017', { alarmedObject: {} }) });
+    assert.equal(r2.status, 400);
+    assert.match(JSON.stringify(r2.json), /alarmedObject\.id/);
+    const r3 = await srv.api('POST', AL, { token: agent, body: alarm('ON-NS-017') });
+    assert.equal(r3.status, 403);
+  });
+
+  test('the node alarm opens exactly one level-2 incident with the node as suspected cause', async () => {
+    const r = await srv.api('POST', AL, { token: integ, body: alarm('ON-NS-017') });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    nodeAlarm = r.json.id;
+    assert.equal(r.json.isRootCause, true);
+    assert.ok(r.json.serviceProblem, 'the alarm names its incident');
+    incident = r.json.serviceProblem.id;
+    // the same alarm again is a repeat, not a second alarm
+    const again = await srv.api('POST', AL, { token: integ, body: alarm('ON-NS-017') });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.id, nodeAlarm);
+    assert.equal(again.json.repeats, 1);
+    // an amplifier under it: a symptom, no second incident
+    const amp = await srv.api('POST', AL, { token: integ, body: alarm('AMP-NS-017-2', { sourceSystemId: 'nms-cable' }) });
+    assert.equal(amp.status, 201);
+    ampAlarm = amp.json.id;
+    assert.equal(amp.json.isRootCause, false);
+    assert.equal(amp.json.parentAlarm[0].id, nodeAlarm);
+    const list = await srv.api('GET', `${SP}?active=true`, { token: agent });
+    assert.equal(list.json.length, 1);
+    const sp = (await srv.api('GET', `${SP}/${incident}`, { token: agent })).json;
+    assert.equal(sp.level, 2);
+    assert.equal(sp.priority, 2);
+    assert.equal(sp.suspectedElement, 'ON-NS-017');
+    assert.equal(sp.stage, 'notify');
+    assert.equal(sp.affectedNumberOfServices, 8);
+    assert.deepEqual(sp.underlyingAlarm.map((a) => a.id).sort(), [nodeAlarm, ampAlarm].sort());
+    assert.ok(sp.timeToDetectMs >= 9 * MIN, 'time to detect runs from the alarm raised time');
+    // the broadband level-2 plan: a fault ticket dispatched to the broadband group, duty paged
+    assert.equal(sp.responsibleParty.id, 'broadband');
+    const ft = (await srv.api('GET', `${TT}/${sp.faultTicket.id}`, { token: sup })).json;
+    assert.equal(ft.ticketType, 'faultTicket');
+    assert.equal(ft.stage, 'dispatched');
+    assert.equal(ft.assignedGroup, 'broadband');
+    const page = (await srv.api('GET', `/api/v1/notifications?template=incident.page&entityId=${incident}`, { token: admin })).json;
+    assert.deepEqual(page.map((n) => n.recipient), ['13900000003']);
+  });
+
+  test('its subscribers, and only they, get one SMS each, VIPs first, held over quiet hours', async () => {
+    await srv.advance(admin, 1000); // let the background notifier take its turn
+    const msgs = (await srv.api('GET', `/api/v1/notifications?template=incident.opened&entityId=${incident}&limit=100`, { token: admin })).json;
+    const to = msgs.map((m) => m.recipient);
+    const expected = under17.filter((u) => !u[4]).map((u) => u[0]);
+    assert.deepEqual([...to].sort(), [...expected].sort(), 'one message per affected subscriber, none to others or the opted-out');
+    const byId = [...msgs].sort((a, b) => Number(a.id) - Number(b.id)).map((m) => m.recipient);
+    assert.deepEqual(byId.slice(0, 2).sort(), ['13700000002', '13700000004'], 'VIPs first');
+    assert.equal(byId[2], '13700000006', 'then gold');
+    assert.match(msgs[0].body, /南山区宽带业务因网络故障暂时受影响/);
+    // the clock is in quiet hours or not: messages are due at the end of them (08:00 local), or now
+    const now = await clockNow();
+    const local = new Date(now + 8 * HOUR);
+    const quiet = local.getUTCHours() >= 22 || local.getUTCHours() < 8;
+    const due = Math.min(...msgs.map((m) => Date.parse(m.nextAttempt ?? m.createdAt)));
+    if (quiet) assert.ok(due > now, 'held until quiet hours end');
+    // a second pass of the notifier sends nothing twice
+    await srv.advance(admin, 1000);
+    const again = (await srv.api('GET', `/api/v1/notifications?template=incident.opened&entityId=${incident}&limit=100`, { token: admin })).json;
+    assert.equal(again.length, msgs.length);
+    // move past quiet hours and let the sender deliver (log adapter)
+    await srv.advance(admin, 11 * HOUR);
+    for (let i = 0; i < 50; i++) {
+      const sent = (await srv.api('GET', `/api/v1/notifications?template=incident.opened&entityId=${incident}&state=sent&limit=100`, { token: admin })).json;
+      if (sent.length === msgs.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const sent = (await srv.api('GET', `/api/v1/notifications?template=incident.opened&entityId=${incident}&state=sent&limit=100`, { token: admin })).json;
+    assert.equal(sent.length, msgs.length);
+  });
+
+  test('a caller under the node sees the incident; one elsewhere does not', async () => {
+    const o = await srv.api('GET', '/api/v1/subscribers/13700000001/overview', { token: agent });
+    assert.equal(o.status, 200);
+    assert.equal(o.json.incidents.length, 1);
+    assert.equal(o.json.incidents[0].id, incident);
+    assert.ok(o.json.incidents[0].expectedRestoreDate);
+    assert.equal(o.json.incidents[0].stageLabel, '通报');
+    const other = await srv.api('GET', '/api/v1/subscribers/13700000011/overview', { token: agent });
+    assert.deepEqual(other.json.incidents, []);
+  });
+
+  test('their complaint attaches to the incident instead of being dispatched', async () => {
+    const r = await srv.api('POST', TT, { token: agent, body: {
+      description: '家里宽带断了', ticketType: 'faultReport', severity: 'Major', service: 'broadband',
+      relatedParty: [{ id: '13700000005', role: 'customer' }],
+    } });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    complaint = r.json.id;
+    assert.equal(r.json.stage, 'pending');
+    const rel = r.json.troubleTicketRelationship.find((x) => x.relationshipType === 'attachedToIncident');
+    assert.equal(rel.id, incident);
+    assert.ok(r.json.note.some((n) => n.visibility === 'customer' && /已知故障/.test(n.text)));
+    const elsewhere = await srv.api('POST', TT, { token: agent, body: {
+      description: '宽带慢', ticketType: 'faultReport', severity: 'Minor', service: 'broadband',
+      relatedParty: [{ id: '13700000012', role: 'customer' }],
+    } });
+    assert.equal(elsewhere.json.stage, 'new');
+    assert.equal((elsewhere.json.troubleTicketRelationship ?? []).length, 0);
+    const sp = (await srv.api('GET', `${SP}/${incident}`, { token: agent })).json;
+    assert.deepEqual(sp.troubleTicket.map((t) => t.id), [complaint]);
+    assert.equal(sp.notifications.promisedOnContact, 1);
+  });
+
+  test('clearing the node alarm restores the incident, closes the complaint, tells everyone', async () => {
+    const before = await clockNow();
+    const r = await srv.api('POST', AL, { token: integ, body: alarm('ON-NS-017', { state: 'cleared', perceivedSeverity: 'cleared' }) });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.state, 'cleared');
+    const sp = (await srv.api('GET', `${SP}/${incident}`, { token: agent })).json;
+    assert.equal(sp.stage, 'restore');
+    assert.equal(sp.status, 'resolved');
+    assert.equal(sp.active, false);
+    assert.ok(sp.timeToRestoreMs >= 11 * HOUR);
+    assert.ok(Date.parse(sp.resolutionDate) >= before);
+    const t = (await srv.api('GET', `${TT}/${complaint}`, { token: agent })).json;
+    assert.equal(t.stage, 'closed');
+    await srv.advance(admin, 1000);
+    const restored = (await srv.api('GET', `/api/v1/notifications?template=incident.restored&entityId=${incident}&limit=100`, { token: admin })).json;
+    const told = under17.filter((u) => !u[4]).map((u) => u[0]);
+    assert.deepEqual(restored.map((m) => m.recipient).sort(), [...told, '13700000005'].sort(),
+      'everyone told on open, and the opted-out caller who was promised a message');
+    const o = await srv.api('GET', '/api/v1/subscribers/13700000001/overview', { token: agent });
+    assert.deepEqual(o.json.incidents, []);
+    // the amplifier alarm clears later: nothing reopens
+    const c2 = await srv.api('PATCH', `${AL}/${ampAlarm}`, { token: spec, body: { state: 'cleared' } });
+    assert.equal(c2.status, 200);
+    assert.equal((await srv.api('GET', `${SP}?active=true`, { token: agent })).json.length, 0);
+    // the alarm keeps its history
+    const h = (await srv.api('GET', `${AL}/${nodeAlarm}`, { token: agent })).json;
+    assert.deepEqual(h.history.map((x) => x.note), ['raised', 'repeat', 'cleared']);
+  });
+
+  test('review and close: a supervisor closes with the review text', async () => {
+    const noReview = await srv.api('PATCH', `${SP}/${incident}`, { token: sup, body: { stage: 'closed' } });
+    assert.equal(noReview.status, 422);
+    assert.match(noReview.json.message, /review/);
+    const byAgent = await srv.api('PATCH', `${SP}/${incident}`, { token: agent, body: { stage: 'review' } });
+    assert.equal(byAgent.status, 403);
+    const rv = await srv.api('PATCH', `${SP}/${incident}`, { token: sup, body: { stage: 'review' } });
+    assert.equal(rv.status, 200);
+    const cl = await srv.api('PATCH', `${SP}/${incident}`, { token: sup, body: { stage: 'closed', review: '光机电源模块故障，已更换；告警到派单 1 分钟。' } });
+    assert.equal(cl.status, 200, JSON.stringify(cl.json));
+    assert.equal(cl.json.status, 'closed');
+    const illegal = await srv.api('PATCH', `${SP}/${incident}`, { token: sup, body: { stage: 'locate' } });
+    assert.equal(illegal.status, 409);
+  });
+});
+
+describe('a burst of complaints crosses a warning line (A3, A7)', () => {
+  test('five broadband complaints in 30 minutes under ON-NS-030 open an incident at the node', async () => {
+    await srv.advance(admin, 31 * MIN); // the earlier suite's two reports leave the window
+    const subs = ['13600000001', '13600000002', '13600000003', '13600000004', '13600000005'];
+    for (let i = 0; i < subs.length; i++) {
+      const r = await srv.api('POST', '/api/v1/subscribers', { token: integ, body: {
+        msisdn: subs[i], name: `客户${i}`, area: 'GD.SZ.NS', attachment: `AMP-NS-030-${1 + (i % 4)}`,
+      } });
+      assert.equal(r.status, 201);
+    }
+    let last;
+    for (let i = 0; i < subs.length; i++) {
+      await srv.advance(admin, 2 * MIN);
+      last = await srv.api('POST', TT, { token: agent, body: {
+        description: '宽带无法上网', ticketType: 'complaint', severity: 'Major', service: 'broadband', area: 'GD.SZ.NS',
+        relatedParty: [{ id: subs[i], role: 'customer' }],
+      } });
+      assert.equal(last.status, 201);
+      const open = (await srv.api('GET', `${SP}?active=true`, { token: agent })).json;
+      assert.equal(open.length, i < 4 ? 0 : 1, `after complaint ${i + 1}`);
+    }
+    const [sp] = (await srv.api('GET', `${SP}?active=true`, { token: agent })).json;
+    assert.equal(sp.origin, 'areaFault');
+    assert.equal(sp.suspectedElement, 'ON-NS-030', 'the lowest common upstream element of the reporters');
+    assert.equal(sp.level, 2);
+    // the complaint that crossed the line is attached to the incident it opened
+    assert.equal(last.json.stage, 'pending');
+    // a restore by hand closes it
+    const r = await srv.api('PATCH', `${SP}/${sp.id}`, { token: spec, body: { stage: 'restore', statusChangeReason: '光机重启后恢复' } });
+    assert.equal(r.status, 200);
+    assert.equal((await srv.api('GET', `${TT}/${last.json.id}`, { token: agent })).json.stage, 'closed');
+  });
+
+  test('incidents by hand: validated, and a second finding on the same node joins it', async () => {
+    const bad = await srv.api('POST', SP, { token: sup, body: { category: 'network', description: 'x', priority: 7, reason: 'x', originatorParty: { id: 'supervisor1' } } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.json), /priority/);
+    const none = await srv.api('POST', SP, { token: sup, body: { category: 'network', description: 'x', priority: 3, reason: 'x', originatorParty: { id: 'supervisor1' } } });
+    assert.equal(none.status, 400);
+    const ok = await srv.api('POST', SP, { token: sup, body: {
+      category: 'network', description: '福田区基站退服', priority: 3, reason: '基站退服', originatorParty: { id: 'supervisor1' },
+      affectedResource: [{ id: 'SITE-FT-03' }], affectedService: [{ id: 'mobile' }],
+    } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+    const cell = await srv.api('POST', AL, { token: integ, body: alarm('CELL-FT-03-2', { sourceSystemId: 'nms-mobile', affectedService: [{ id: 'mobile' }] }) });
+    assert.equal(cell.status, 201);
+    assert.equal(cell.json.serviceProblem.id, ok.json.id, 'joins, no second incident');
+    const sp = (await srv.api('GET', `${SP}/${ok.json.id}`, { token: agent })).json;
+    assert.equal(sp.level, 2, 'a critical alarm raises the level');
+    assert.equal(sp.suspectedElement, 'SITE-FT-03');
+  });
+});
