@@ -137,6 +137,8 @@ print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3])
   "healthz_rps": h, "ratio": round(r["rps"] / h, 4), "connections": 16}))
 PY
 )"
+note "assurance on the same store: signal ingestion, crossing → incident, impact, enqueue"
+node bench/assurance.mjs "http://127.0.0.1:$port" bench-admin "$SUBS_N" "$h" | tee -a "$OUT"
 subs_rss=$(rss_mb "$pid")
 kill "$pid"; wait "$pid" 2>/dev/null || true
 emit "{\"bench\":\"peak_rss\",\"write_server_mb\":$write_rss,\"list_server_mb\":$list_rss,\"overview_server_mb\":$subs_rss}"

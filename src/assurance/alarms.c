@@ -6,7 +6,7 @@
  * (parentAlarm, isRootCause false) and opens nothing; an alarm above active ones becomes their
  * root. A root alarm of severity critical or major on a known element is a finding for
  * incidents (level 2 and 3); clearing it tells the incident, which is restored when nothing
- * behind it is still failing. Metric thresholds 阈值 raise and clear alarms with hysteresis.
+ * behind it is still failing.
  */
 #include "assurance/assurance_int.h"
 
@@ -85,13 +85,6 @@ err alarms_check(const json_t *b, problem *p)
         return problem_field(p, "perceivedSeverity",
                              "cleared is final: send state cleared to clear an alarm");
     return ERR_OK;
-}
-
-int threshold_eval(bool below, int64_t raise_at, int64_t clear_at, bool active, int64_t value)
-{
-    if (below) /* bad when low: raise at ≤ raise_at, clear at ≥ clear_at (clear_at > raise_at) */
-        return !active && value <= raise_at ? 1 : active && value >= clear_at ? -1 : 0;
-    return !active && value >= raise_at ? 1 : active && value <= clear_at ? -1 : 0;
 }
 
 /* ---- rendering ---- */

@@ -61,8 +61,7 @@ void incidents_register(assurance_ctx *a, http_server *s);
 void signals_register(assurance_ctx *a, http_server *s);
 void plans_register(assurance_ctx *a, http_server *s);
 void signals_free(assurance_ctx *a);
-/* Threshold hysteresis: +1 raise, -1 clear, 0 nothing. `below`: the bad side is low values. */
-int threshold_eval(bool below, int64_t raise_at, int64_t clear_at, bool active, int64_t value);
+
 void signals_attach_engine(engine *e);
 /* on the engine thread: take one complaint / fault-report signal */
 err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,

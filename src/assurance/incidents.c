@@ -365,15 +365,15 @@ static err compute_impact(engine *e, int64_t id, int64_t pos, int64_t last, cons
         rc = store_exec(s, sql, (store_val[]){SV_I(id), SV_I(pos), SV_I(last)}, 3);
         free(sql);
     } else if (area && area[0]) {
-        char lo[80], hi[80];
-        snprintf(lo, sizeof lo, "%s.", area);
-        snprintf(hi, sizeof hi, "%s/", area); /* '/' sorts right after '.' */
+        /* the area and everything under it, as one index range (see signals.c) */
+        char hi[80];
+        snprintf(hi, sizeof hi, "%s/", area);
         char *sql = xasprintf("INSERT INTO incident_impact(incident_id, msisdn, rank)"
                               " SELECT ?, msisdn, %s FROM subscribers"
-                              " WHERE (area = ? OR (area > ? AND area < ?)) AND status <> 'closed'"
+                              " WHERE area >= ? AND area < ? AND status <> 'closed'"
                               " ON CONFLICT DO NOTHING",
                               rank);
-        rc = store_exec(s, sql, (store_val[]){SV_I(id), SV_S(area), SV_S(lo), SV_S(hi)}, 4);
+        rc = store_exec(s, sql, (store_val[]){SV_I(id), SV_S(area), SV_S(hi)}, 3);
         free(sql);
     } else {
         rc = ERR_OK;
@@ -558,7 +558,7 @@ static err open_incident(engine *e, const detect *d, int64_t pos, int64_t last, 
                             "affected", (json_int_t)affected));
     json_decref(after);
     if (!rc) {
-        engine_timer_add(e, now, AK_NOTIFY, id);
+        engine_timer_add(e, now + 1, AK_NOTIFY, id); /* next turn: the opening commits first */
         *out = id;
     }
     return rc;
@@ -650,7 +650,7 @@ err incident_detect(engine *e, const detect *d, int64_t *out, problem *p)
             rc = track(e, id, d->actor, NULL, "疑似故障点改为%s，影响用户%lld户", d->element,
                        (long long)affected);
         if (!rc)
-            engine_timer_add(e, now, AK_NOTIFY, id);
+            engine_timer_add(e, now + 1, AK_NOTIFY, id);
     }
     if (!rc)
         rc = emit(e, "incident.joined", id, d->actor,
@@ -724,7 +724,7 @@ static err restore_incident(engine *e, int64_t id, const char *actor, const char
                   json_pack("{s:s, s:i, s:i}", "reason", why, "ticketsClosed", closed,
                             "ticketsLeft", left));
     if (!rc)
-        engine_timer_add(e, now, AK_NOTIFY, id);
+        engine_timer_add(e, now + 1, AK_NOTIFY, id);
     return rc;
 }
 
@@ -811,7 +811,7 @@ static err notify_chunk(engine *e, int64_t id, int64_t at)
              ? store_query(s,
                            "SELECT i.msisdn, i.promised, o.state FROM incident_impact i"
                            " LEFT JOIN outbox o ON o.id = i.opened_msg WHERE i.incident_id = ?"
-                           " AND i.restored_msg IS NULL ORDER BY i.rank, i.msisdn LIMIT ?",
+                           " AND i.restored_msg IS NULL ORDER BY i.msisdn LIMIT ?",
                            (store_val[]){SV_I(id), SV_I(CHUNK)}, 2, &r)
              : store_query(s,
                            "SELECT i.msisdn, s.sms_opt_out FROM incident_impact i"
@@ -866,7 +866,7 @@ static err notify_chunk(engine *e, int64_t id, int64_t at)
         rc = emit(e, restored ? "incident.restoreNotified" : "incident.notified", id, "system",
                   json_pack("{s:i, s:I}", "queued", sent, "releaseAt", (json_int_t)release));
     if (!rc && n == CHUNK)
-        engine_timer_add(e, engine_now(e), AK_NOTIFY, id); /* more to come, next turn */
+        engine_timer_add(e, engine_now(e) + 1, AK_NOTIFY, id); /* more to come, next turn */
     return rc;
 }
 

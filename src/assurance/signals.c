@@ -92,7 +92,6 @@ static err lines_load(engine *e)
                          NULL, 0, &r);
     if (rc)
         return rc;
-    int maxw = 0;
     line_state **tail = &a->lines;
     for (int i = 0; i < store_rows(r); i++) {
         line_state *l = xcalloc(1, sizeof *l);
@@ -110,8 +109,6 @@ static err lines_load(engine *e)
         l->count = xcalloc((size_t)l->window_min, sizeof *l->count);
         for (int k = 0; k < l->window_min; k++)
             l->minute[k] = -1;
-        if (l->window_min > maxw)
-            maxw = l->window_min;
         *tail = l;
         tail = &l->next;
     }
@@ -119,18 +116,27 @@ static err lines_load(engine *e)
     a->lines_loaded = true;
     if (!a->lines)
         return ERR_OK;
+    /* refill each window from its own index range of signals */
     int64_t now = engine_now(e);
-    rc = store_query(s, "SELECT time, service, area FROM signals WHERE time > ? ORDER BY time",
-                     (store_val[]){SV_I(now - (int64_t)maxw * 60000)}, 1, &r);
-    if (rc)
-        return rc;
-    for (int i = 0; i < store_rows(r); i++)
-        for (line_state *l = a->lines; l; l = l->next)
-            if (store_int(r, i, 0) > now - (int64_t)l->window_min * 60000 &&
-                line_matches(l, store_text(r, i, 1), store_text(r, i, 2)))
-                line_add(l, store_int(r, i, 0), 1);
-    store_res_free(r);
-    return ERR_OK;
+    for (line_state *l = a->lines; l && !rc; l = l->next) {
+        char hi[80];
+        snprintf(hi, sizeof hi, "%s/", l->area);
+        rc = store_query(s,
+                         l->service[0] ? "SELECT time FROM signals WHERE area >= ? AND area < ?"
+                                         " AND time > ? AND service = ?"
+                                       : "SELECT time FROM signals WHERE area >= ? AND area < ?"
+                                         " AND time > ?",
+                         (store_val[]){SV_S(l->area), SV_S(hi),
+                                       SV_I(now - (int64_t)l->window_min * 60000),
+                                       SV_S(l->service)},
+                         l->service[0] ? 4 : 3, &r);
+        if (rc)
+            break;
+        for (int i = 0; i < store_rows(r); i++)
+            line_add(l, store_int(r, i, 0), 1);
+        store_res_free(r);
+    }
+    return rc;
 }
 
 /* the baseline limit for a line now: mean of the same hour-of-week, scaled, times factor */
@@ -169,20 +175,20 @@ static err line_cross(engine *e, line_state *l, int64_t sum, int64_t limit)
     if (rc)
         return rc;
     /* A7: the lowest common upstream element of the reporters */
-    char lo[80], hi[80], lca[72] = "";
-    snprintf(lo, sizeof lo, "%s.", l->area);
+    /* [area, area + "/") is the area and everything under it: codes hold no byte below '/'
+       but '.', so the range is exact and one index range */
+    char hi[80], lca[72] = "";
     snprintf(hi, sizeof hi, "%s/", l->area);
     store_res *r;
     int64_t first = now;
     rc = store_query(s,
                      l->service[0]
                          ? "SELECT MIN(element_pos), MAX(element_pos), MIN(time) FROM signals"
-                           " WHERE (area = ? OR (area > ? AND area < ?)) AND time > ?"
-                           " AND service = ?"
+                           " WHERE area >= ? AND area < ? AND time > ? AND service = ?"
                          : "SELECT MIN(element_pos), MAX(element_pos), MIN(time) FROM signals"
-                           " WHERE (area = ? OR (area > ? AND area < ?)) AND time > ?",
-                     (store_val[]){SV_S(l->area), SV_S(lo), SV_S(hi), SV_I(since), SV_S(l->service)},
-                     l->service[0] ? 5 : 4, &r);
+                           " WHERE area >= ? AND area < ? AND time > ?",
+                     (store_val[]){SV_S(l->area), SV_S(hi), SV_I(since), SV_S(l->service)},
+                     l->service[0] ? 4 : 3, &r);
     if (rc)
         return rc;
     if (store_rows(r) && !store_isnull(r, 0, 0))

@@ -166,6 +166,9 @@ static const char *const migrations[] = {
        impact and tracking, emergency plans, dial-test probes, complaint signals and warning
        lines; the proactive-SMS opt-out on subscribers */
     "ALTER TABLE subscribers ADD COLUMN sms_opt_out INTEGER NOT NULL DEFAULT 0;"
+    /* impact reads only the index: who is under an element, with what the order needs */
+    "DROP INDEX subscribers_attach_pos;"
+    "CREATE INDEX subscribers_attach_cover ON subscribers(attach_pos, status, vip, level, msisdn);"
     "CREATE TABLE alarms ("
     "  id @ID_PK, external_id TEXT, source_system TEXT NOT NULL, object_id TEXT NOT NULL,"
     "  object_type TEXT, object_pos BIGINT, alarm_type TEXT NOT NULL,"
@@ -213,8 +216,6 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (incident_id, msisdn));"
     "CREATE INDEX incident_impact_msisdn ON incident_impact(msisdn, incident_id);"
     "CREATE INDEX incident_impact_open ON incident_impact(incident_id, opened_msg, rank, msisdn);"
-    "CREATE INDEX incident_impact_restore ON incident_impact(incident_id, restored_msg, rank,"
-    " msisdn);"
     "CREATE TABLE emergency_plans ("
     "  id @ID_PK, level INTEGER NOT NULL, service TEXT,"
     "  group_id TEXT NOT NULL REFERENCES work_groups(id), on_duty TEXT,"
@@ -243,11 +244,6 @@ static const char *const migrations[] = {
     "CREATE TABLE signal_hours ("
     "  service TEXT NOT NULL, area TEXT NOT NULL, hour BIGINT NOT NULL, count BIGINT NOT NULL,"
     "  PRIMARY KEY (service, area, hour));"
-    /* metric thresholds 阈值: raise at one value, clear at another (hysteresis) */
-    "CREATE TABLE thresholds ("
-    "  id @ID_PK, indicator TEXT NOT NULL, unit TEXT, element_kind TEXT,"
-    "  direction TEXT NOT NULL, raise_at BIGINT NOT NULL, clear_at BIGINT NOT NULL,"
-    "  severity TEXT NOT NULL, created BIGINT NOT NULL, updated BIGINT NOT NULL);"
     "CREATE TABLE warning_lines ("
     "  id @ID_PK, name TEXT NOT NULL, service TEXT, area TEXT NOT NULL,"
     "  window_min INTEGER NOT NULL, threshold INTEGER, baseline_factor INTEGER,"
