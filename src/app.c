@@ -372,6 +372,8 @@ err app_start(const app_config *c, app **out, problem *p)
     rc = engine_start(a->eng, p);
     if (!rc)
         rc = http_start(a->http, p);
+    if (!rc)
+        assurance_start(a->assurance, a->eng);
     if (!rc && notify_start(a->notify))
         rc = problem_set(p, ERR_INTERNAL, 500, "internal", "", "cannot start the notifier");
     if (rc) {
@@ -391,6 +393,7 @@ void app_stop(app *a)
     /* order: stop accepting, drain the engine (every waiting request is answered), close */
     http_quiesce(a->http);
     notify_stop(a->notify); /* it submits to the engine: stop it first */
+    assurance_stop(a->assurance); /* so does the prober */
     engine_stop(a->eng);
     http_stop(a->http);
     http_destroy(a->http);

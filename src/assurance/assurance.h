@@ -22,6 +22,9 @@ assurance_ctx *assurance_create(const assurance_config *cfg);
 void assurance_destroy(assurance_ctx *a);
 /* Timers, the start hook, the complaint feed from work orders and the attach hook. */
 void assurance_attach_engine(assurance_ctx *a, engine *e, tickets_ctx *t);
+/* Start / stop the dial-test thread (after engine_start / before engine_stop). */
+void assurance_start(assurance_ctx *a, engine *e);
+void assurance_stop(assurance_ctx *a);
 void assurance_register(assurance_ctx *a, http_server *s); /* a may be NULL: routes only */
 /* The active incidents affecting a subscriber, for the 360 view (A9). */
 json_t *assurance_incidents_for(store *s, const char *msisdn, int tz);

@@ -6,18 +6,20 @@
 #include "auth/auth.h"
 
 /* timer kinds (tickets use 1–3, segments 8) */
-enum { AK_NOTIFY = 9, AK_LINES = 10 };
+enum { AK_NOTIFY = 9, AK_LINES = 10, AK_PROBE = 11 };
 
 #define SP_BASE "/tmf-api/serviceProblemManagement/v4/serviceProblem"
 #define ALARM_BASE "/tmf-api/alarmManagement/v4/alarm"
 
 typedef struct line_state line_state; /* signals.c */
+typedef struct prober prober;         /* probes.c */
 
 struct assurance_ctx {
     assurance_config cfg;
     /* engine thread only: the complaint windows of signals.c */
     line_state *lines;
     bool lines_loaded;
+    prober *prober; /* the dial-test thread */
 };
 
 static inline assurance_ctx *actx(engine *e)
@@ -61,6 +63,10 @@ void incidents_register(assurance_ctx *a, http_server *s);
 void signals_register(assurance_ctx *a, http_server *s);
 void plans_register(assurance_ctx *a, http_server *s);
 void signals_free(assurance_ctx *a);
+void probes_register(assurance_ctx *a, http_server *s);
+void probes_attach_engine(engine *e);
+prober *prober_start(engine *e);
+void prober_stop(prober *pr);
 
 void signals_attach_engine(engine *e);
 /* on the engine thread: take one complaint / fault-report signal */

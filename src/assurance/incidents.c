@@ -1397,4 +1397,19 @@ void assurance_attach_engine(assurance_ctx *a, engine *e, tickets_ctx *t)
     engine_on_start(e, rebuild_notify);
     tickets_set_attach_hook(t, attach_ticket);
     signals_attach_engine(e);
+    probes_attach_engine(e);
+}
+
+void assurance_start(assurance_ctx *a, engine *e)
+{
+    if (a && !a->prober)
+        a->prober = prober_start(e);
+}
+
+void assurance_stop(assurance_ctx *a)
+{
+    if (a && a->prober) {
+        prober_stop(a->prober);
+        a->prober = NULL;
+    }
 }

@@ -378,4 +378,5 @@ void assurance_register(assurance_ctx *a, http_server *s)
     incidents_register(a, s);
     signals_register(a, s);
     plans_register(a, s);
+    probes_register(a, s);
 }

@@ -148,8 +148,8 @@ err store_scalar(store *s, const char *sql, const store_val *args, int nargs, in
     return ERR_OK;
 }
 
-err store_page(store *s, const char *cols, const char *from, const char *order, store_val *args,
-               int nargs, int64_t limit, int64_t offset, int64_t *total, store_res **out)
+err store_page(store *s, const char *cols, const char *from, const char *order,
+               const store_val *args, int nargs, int64_t limit, int64_t offset, int64_t *total, store_res **out)
 {
     *out = NULL;
     char *count_sql = xasprintf("SELECT COUNT(*) FROM %s", from);
@@ -158,9 +158,13 @@ err store_page(store *s, const char *cols, const char *from, const char *order, 
     if (rc)
         return rc;
     char *sql = xasprintf("SELECT %s FROM %s ORDER BY %s LIMIT ? OFFSET ?", cols, from, order);
-    args[nargs] = SV_I(limit);
-    args[nargs + 1] = SV_I(offset);
-    rc = store_query(s, sql, args, nargs + 2, out);
+    store_val *all = xcalloc((size_t)nargs + 2, sizeof *all);
+    for (int i = 0; i < nargs; i++)
+        all[i] = args[i];
+    all[nargs] = SV_I(limit);
+    all[nargs + 1] = SV_I(offset);
+    rc = store_query(s, sql, all, nargs + 2, out);
+    free(all);
     free(sql);
     return rc;
 }

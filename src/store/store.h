@@ -90,10 +90,10 @@ err store_restore(const char *url, const char *path, problem *p);
  * One page of a filtered list and the count of all matches, as every list route needs:
  *   SELECT COUNT(*) FROM <from>            (args[0..nargs))
  *   SELECT <cols> FROM <from> ORDER BY <order> LIMIT ? OFFSET ?
- * `from` is a table and its WHERE tail. `args` must have room for nargs + 2 values.
+ * `from` is a table and its WHERE tail; `args` are its nargs values (may be NULL when 0).
  */
-err store_page(store *s, const char *cols, const char *from, const char *order, store_val *args,
-               int nargs, int64_t limit, int64_t offset, int64_t *total, store_res **out);
+err store_page(store *s, const char *cols, const char *from, const char *order,
+               const store_val *args, int nargs, int64_t limit, int64_t offset, int64_t *total, store_res **out);
 
 /* Create or migrate the schema to the newest version. */
 err store_migrate(store *s, problem *p);

@@ -277,3 +277,88 @@ describe('a burst of complaints crosses a warning line (A3, A7)', () => {
     assert.equal(sp.suspectedElement, 'SITE-FT-03');
   });
 });
+
+describe('dial-tests 拨测 (A1)', () => {
+  let web, broken = false, port, probe;
+  const until = async (fn, what) => {
+    for (let i = 0; i < 100; i++) { const v = await fn(); if (v) return v; await new Promise((r) => setTimeout(r, 50)); }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+  before(async () => {
+    const http = await import('node:http');
+    web = http.createServer((req, res) => {
+      if (broken) { res.writeHead(503); res.end('maintenance'); return; }
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }); res.end('<h1>守夜 IPTV 门户 OK</h1>');
+    });
+    await new Promise((r) => web.listen(0, '127.0.0.1', r));
+    port = web.address().port;
+  });
+  after(() => new Promise((r) => web.close(r)));
+
+  test('probes are validated', async () => {
+    const bad = await srv.api('POST', '/api/v1/probes', { token: sup, body: { name: 'x', kind: 'ping', target: 'x' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /kind/);
+    const url = await srv.api('POST', '/api/v1/probes', { token: sup, body: { name: 'x', kind: 'http', target: 'ftp://x' } });
+    assert.equal(url.status, 400);
+    assert.match(url.json.message, /target/);
+    const tcp = await srv.api('POST', '/api/v1/probes', { token: sup, body: { name: 'x', kind: 'tcp', target: 'nohost' } });
+    assert.equal(tcp.status, 400);
+    const iv = await srv.api('POST', '/api/v1/probes', { token: sup, body: { name: 'x', kind: 'dns', target: 'localhost', intervalSeconds: 1 } });
+    assert.equal(iv.status, 400);
+    assert.match(iv.json.message, /intervalSeconds/);
+  });
+
+  test('a portal probe runs at once, fails twice, opens an incident; a trap joins; recovery restores', async () => {
+    for (const [m, at] of [['13500000001', 'AMP-NS-040-1'], ['13500000002', 'AMP-NS-040-3']]) {
+      const r = await srv.api('POST', '/api/v1/subscribers', { token: integ, body: { msisdn: m, name: '电视用户', area: 'GD.SZ.NS', attachment: at } });
+      assert.equal(r.status, 201);
+    }
+    const r = await srv.api('POST', '/api/v1/probes', { token: sup, body: {
+      name: '南山光机040 IPTV门户', kind: 'http', target: `http://127.0.0.1:${port}/portal`, expectBody: '门户 OK',
+      maxLatencyMs: 2000, intervalSeconds: 60, failAfter: 2, level: 2, service: 'iptv', element: 'ON-NS-040',
+    } });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    probe = r.json.id;
+    const up = await until(async () => { const p = (await srv.api('GET', `/api/v1/probes/${probe}`, { token: agent })).json; return p.state === 'up' && p; }, 'the first run');
+    assert.equal(up.lastResult.ok, true);
+    broken = true;
+    await srv.advance(admin, 60000);
+    await until(async () => (await srv.api('GET', `/api/v1/probes/${probe}`, { token: agent })).json.consecutiveFailures === 1, 'failure 1');
+    assert.equal((await srv.api('GET', `${SP}?active=true&element=ON-NS-040`, { token: agent })).json.length, 0, 'one failure is not a fault');
+    await srv.advance(admin, 60000);
+    const down = await until(async () => { const p = (await srv.api('GET', `/api/v1/probes/${probe}`, { token: agent })).json; return p.state === 'down' && p; }, 'down');
+    assert.match(down.lastResult.error, /status 503/);
+    const [sp] = (await srv.api('GET', `${SP}?active=true&element=ON-NS-040`, { token: agent })).json;
+    assert.ok(sp, 'the dial-test opened an incident');
+    assert.equal(sp.origin, 'dialTest');
+    assert.equal(sp.level, 2);
+    assert.equal(sp.affectedNumberOfServices, 2);
+    // the trap-side alarm on the same node joins it
+    const al = await srv.api('POST', AL, { token: integ, body: alarm('ON-NS-040', { sourceSystemId: 'snmp', affectedService: [{ id: 'iptv' }] }) });
+    assert.equal(al.json.serviceProblem.id, sp.id);
+    assert.equal((await srv.api('GET', `${SP}?active=true&element=ON-NS-040`, { token: agent })).json.length, 1, 'no second incident');
+    // the alarm clears but the portal still fails: the incident stays
+    await srv.api('POST', AL, { token: integ, body: alarm('ON-NS-040', { sourceSystemId: 'snmp', state: 'cleared', perceivedSeverity: 'cleared' }) });
+    assert.equal((await srv.api('GET', `${SP}/${sp.id}`, { token: agent })).json.active, true);
+    broken = false;
+    await srv.advance(admin, 60000);
+    await until(async () => (await srv.api('GET', `/api/v1/probes/${probe}`, { token: agent })).json.state === 'up', 'recovery');
+    const done = (await srv.api('GET', `${SP}/${sp.id}`, { token: agent })).json;
+    assert.equal(done.stage, 'restore');
+    const res = (await srv.api('GET', `/api/v1/probes/${probe}/results`, { token: agent })).json;
+    assert.deepEqual(res.map((x) => x.ok), [true, false, false, true]);
+  });
+
+  test('tcp and dns probes', async () => {
+    const closed = await srv.api('POST', '/api/v1/probes', { token: sup, body: { name: 'closed port', kind: 'tcp', target: '127.0.0.1:1', intervalSeconds: 600, failAfter: 5 } });
+    assert.equal(closed.status, 201);
+    const open = await srv.api('POST', '/api/v1/probes', { token: sup, body: { name: 'portal port', kind: 'tcp', target: `127.0.0.1:${port}`, intervalSeconds: 600 } });
+    const dns = await srv.api('POST', '/api/v1/probes', { token: sup, body: { name: 'resolver', kind: 'dns', target: 'localhost', intervalSeconds: 600 } });
+    const get = async (id) => (await srv.api('GET', `/api/v1/probes/${id}`, { token: agent })).json;
+    const c = await until(async () => { const p = await get(closed.json.id); return p.lastResult && p; }, 'tcp closed');
+    assert.equal(c.lastResult.ok, false);
+    assert.equal((await until(async () => { const p = await get(open.json.id); return p.lastResult && p; }, 'tcp open')).lastResult.ok, true);
+    assert.equal((await until(async () => { const p = await get(dns.json.id); return p.lastResult && p; }, 'dns')).lastResult.ok, true);
+  });
+});
