@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
   libcurl4-openssl-dev postgresql postgresql-contrib kannel kannel-extras wrk sqlite3 curl
+  snmptrapd snmp
 )
 
 missing=()

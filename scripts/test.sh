@@ -104,10 +104,11 @@ if [ -x tests/kannel/run.sh ]; then
   tests/kannel/run.sh >"$log" 2>&1
   rc=$?
   cat "$log" >&2
-  ok=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $1}')
-  fail=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $3}')
+  # the SMS check, then the incident scenario per backend: each prints its own line
+  ok=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  fail=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | awk '{s+=$3} END {print s+0}')
   if [ "$rc" -ne 0 ] && [ "${fail:-0}" -eq 0 ]; then fail=1; fi
-  count "kannel" "${ok:-0}" "${fail:-0}"
+  count "kannel and the incident scenario" "${ok:-0}" "${fail:-0}"
   rm -f "$log"
 fi
 

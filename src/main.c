@@ -2,6 +2,7 @@
  * main.c — the one binary: shouye init | serve | demo | routes | version.
  */
 #include "app.h"
+#include "trap.h"
 #include "store/store.h"
 
 #include <signal.h>
@@ -26,6 +27,8 @@ static void usage(FILE *f)
             "  shouye demo  [--db PATH|URL] [--tickets N]     demo groups, people, policies\n"
             "  shouye backup  --db PATH|URL --out FILE        consistent copy of the store\n"
             "  shouye restore --db PATH|URL --from FILE       put a backup back (server stopped)\n"
+            "  shouye trap                                    snmptrapd traphandle: a trap on\n"
+            "                stdin becomes an alarm ($SHOUYE_TRAP_URL, _USER, _PASSWORD)\n"
             "  shouye routes                                  list every HTTP route\n"
             "  shouye version\n",
             SHOUYE_VERSION);
@@ -130,6 +133,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(sub, "trap") == 0)
+        return trap_main();
     if (strcmp(sub, "routes") == 0) {
         app_print_routes();
         return 0;
