@@ -198,6 +198,29 @@ static err demo_base(store *s, problem *p)
             problem_set(p, rc, 500, "internal", "", "cannot write warning line: %s",
                         store_errmsg(s));
     }
+    /* metric thresholds 阈值 (thousandths of the unit): raise, and clear with hysteresis */
+    static const struct {
+        const char *indicator, *unit, *kind, *dir;
+        int64_t raise, clear;
+        const char *sev;
+    } ths[] = {
+        {"opticalPower", "dBm", "opticalNode", "below", -25000, -22000, "major"},
+        {"rfLevel", "dBuV", "amplifier", "below", 60000, 65000, "minor"},
+        {"signalLevel", "dBm", "cell", "below", -110000, -105000, "minor"},
+    };
+    for (size_t i = 0; !rc && i < ARRAY_LEN(ths); i++) {
+        rc = store_exec(s,
+                        "INSERT INTO thresholds(id, indicator, unit, element_kind, direction,"
+                        " raise_milli, clear_milli, severity, created, updated)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (store_val[]){SV_I((int64_t)i + 1), SV_S(ths[i].indicator),
+                                      SV_S(ths[i].unit), SV_S(ths[i].kind), SV_S(ths[i].dir),
+                                      SV_I(ths[i].raise), SV_I(ths[i].clear), SV_S(ths[i].sev),
+                                      SV_I(time_real_ms()), SV_I(time_real_ms())},
+                        10);
+        if (rc)
+            problem_set(p, rc, 500, "internal", "", "cannot write threshold: %s", store_errmsg(s));
+    }
     for (size_t i = 0; !rc && i < ARRAY_LEN(rules); i++) {
         rc = tickets_demo_rule(s, (int64_t)i + 1, (int)(i + 1) * 10, rules[i].type, NULL, NULL,
                                rules[i].service, rules[i].group);

@@ -80,10 +80,17 @@ err trap_parse(FILE *in, trap_info *t)
             char oid[256], val[256];
             norm_oid(line, oid, sizeof oid);
             clean_value(sp + 1, val, sizeof val);
-            if (strcmp(oid, TRAP_OID) == 0)
-                norm_oid(val, t->trap_oid, sizeof t->trap_oid);
-            else if (strcmp(oid, SYS_NAME) == 0)
+            /* numeric (snmptrapd -On), or by name when MIBs were loaded */
+            if (strcmp(oid, TRAP_OID) == 0 || strstr(oid, "::snmpTrapOID.0")) {
+                if (strstr(val, "::linkDown"))
+                    snprintf(t->trap_oid, sizeof t->trap_oid, "%s", LINK_DOWN);
+                else if (strstr(val, "::linkUp"))
+                    snprintf(t->trap_oid, sizeof t->trap_oid, "%s", LINK_UP);
+                else
+                    norm_oid(val, t->trap_oid, sizeof t->trap_oid);
+            } else if (strcmp(oid, SYS_NAME) == 0 || strstr(oid, "::sysName.0")) {
                 snprintf(t->object, sizeof t->object, "%s", val);
+            }
         }
         n++;
     }

@@ -26,6 +26,31 @@ void assurance_attach_engine(assurance_ctx *a, engine *e, tickets_ctx *t);
 void assurance_start(assurance_ctx *a, engine *e);
 void assurance_stop(assurance_ctx *a);
 void assurance_register(assurance_ctx *a, http_server *s); /* a may be NULL: routes only */
+/* ---- pure rules (rules.c), unit-tested ---- */
+
+/* When may a proactive SMS for an incident of `level` go out at `now`, given quiet hours
+ * [quiet_from, quiet_to) local (equal: none; level 1 never waits)? */
+int64_t quiet_release(int quiet_from, int quiet_to, int tz, int level, int64_t now);
+/* Notification order: VIP first, then diamond, gold, silver, normal (lower goes first). */
+int impact_rank(bool vip, const char *level);
+/* Does one pre-order interval hold the other (same branch of the tree)? */
+bool spans_nest(int64_t a_pos, int64_t a_last, int64_t b_pos, int64_t b_last);
+/* A sliding window of per-minute counts over a ring the caller owns. */
+typedef struct minute_window {
+    int minutes;
+    int64_t *minute, *count;
+} minute_window;
+void window_init(minute_window *w, int minutes, int64_t *minute, int64_t *count);
+void window_add(minute_window *w, int64_t ms, int64_t n);
+int64_t window_sum(const minute_window *w, int64_t now); /* the last `minutes` minutes */
+/* The learned limit: mean of the same hour-of-week over 4 weeks (their sum given), scaled to
+ * the window, times factor_pct / 100, rounded up, never under floor. */
+int64_t baseline_from(int64_t four_week_sum, int window_min, int64_t factor_pct, int64_t floor);
+/* Warning-line hysteresis: +1 cross (sum ≥ limit), -1 reset (sum < 80 % of limit), 0 stay. */
+int line_step(bool crossed, int64_t sum, int64_t limit);
+/* Metric-threshold hysteresis: +1 raise, -1 clear, 0 nothing; `below`: low values are bad. */
+int threshold_step(bool below, int64_t raise_at, int64_t clear_at, bool active, int64_t value);
+
 /* The active incidents affecting a subscriber, for the 360 view (A9). */
 json_t *assurance_incidents_for(store *s, const char *msisdn, int tz);
 

@@ -104,33 +104,6 @@ bool element_lca(store *s, int64_t lo, int64_t hi, char *id, size_t n)
     return id[0] != 0;
 }
 
-static void local_hour_min(int64_t ms, int tz, int *hour, int64_t *day_start)
-{
-    int64_t local = ms + (int64_t)tz * 60000;
-    int64_t day = local >= 0 ? local / 86400000 : (local - 86399999) / 86400000;
-    *hour = (int)((local - day * 86400000) / 3600000);
-    *day_start = day * 86400000 - (int64_t)tz * 60000; /* UTC ms of local midnight */
-}
-
-/* When may a proactive message for an incident of `level` go out, given quiet hours? */
-static int64_t quiet_release(const assurance_config *cfg, int level, int64_t now)
-{
-    if (level <= 1 || cfg->quiet_from == cfg->quiet_to)
-        return now;
-    int h;
-    int64_t midnight;
-    local_hour_min(now, cfg->tz, &h, &midnight);
-    bool wraps = cfg->quiet_from > cfg->quiet_to; /* 22 → 8 */
-    bool quiet = wraps ? (h >= cfg->quiet_from || h < cfg->quiet_to)
-                       : (h >= cfg->quiet_from && h < cfg->quiet_to);
-    if (!quiet)
-        return now;
-    int64_t release = midnight + (int64_t)cfg->quiet_to * 3600000;
-    if (release <= now)
-        release += 86400000;
-    return release;
-}
-
 /* ---- the incident row ---- */
 
 #define INC_COLS                                                                                   \
@@ -604,7 +577,7 @@ err incident_detect(engine *e, const detect *d, int64_t *out, problem *p)
         const char *ia = store_text(r, i, 5);
         bool join = false;
         if (pos > 0 && ip > 0)
-            join = (ip <= pos && pos <= il) || (pos <= ip && ip <= last);
+            join = spans_nest(pos, last, ip, il);
         else if (area[0] && ia)
             join = (area_under(area, ia) || area_under(ia, area)) &&
                    service_fits(d->service, store_text(r, i, 4));
@@ -821,7 +794,8 @@ static err notify_chunk(engine *e, int64_t id, int64_t at)
     if (rc)
         return rc;
     int n = store_rows(r);
-    int64_t release = quiet_release(&a->cfg, level, base > engine_now(e) ? base : engine_now(e));
+    int64_t release = quiet_release(a->cfg.quiet_from, a->cfg.quiet_to, a->cfg.tz, level,
+                                    base > engine_now(e) ? base : engine_now(e));
     int per_s = a->cfg.sms_per_s > 0 ? a->cfg.sms_per_s : 100;
     char *open_text = xasprintf(
         "【守夜】尊敬的客户：您所在的%s%s业务因网络故障暂时受影响，我们正在全力抢修%s%s，"

@@ -26,34 +26,18 @@ struct line_state {
     int window_min, level;
     int64_t threshold, factor, floor_min; /* threshold 0 = none; factor % 0 = no baseline */
     int64_t crossed;                      /* ms, 0 = not crossed */
-    int64_t *minute;                      /* ring: which minute each bucket holds */
-    int64_t *count;
+    minute_window w;                      /* per-minute counts over the window */
     line_state *next;
 };
 
-static int64_t minute_of(int64_t ms)
-{
-    return ms / 60000;
-}
-
 static void line_add(line_state *l, int64_t ms, int64_t n)
 {
-    int64_t m = minute_of(ms);
-    int k = (int)(m % l->window_min);
-    if (l->minute[k] != m) {
-        l->minute[k] = m;
-        l->count[k] = 0;
-    }
-    l->count[k] += n;
+    window_add(&l->w, ms, n);
 }
 
 static int64_t line_sum(const line_state *l, int64_t now)
 {
-    int64_t m = minute_of(now), sum = 0;
-    for (int k = 0; k < l->window_min; k++)
-        if (l->minute[k] > m - l->window_min && l->minute[k] <= m)
-            sum += l->count[k];
-    return sum;
+    return window_sum(&l->w, now);
 }
 
 static bool line_matches(const line_state *l, const char *service, const char *area)
@@ -68,8 +52,8 @@ void signals_free(assurance_ctx *a)
     line_state *l = a ? a->lines : NULL;
     while (l) {
         line_state *next = l->next;
-        free(l->minute);
-        free(l->count);
+        free(l->w.minute);
+        free(l->w.count);
         free(l);
         l = next;
     }
@@ -105,10 +89,8 @@ static err lines_load(engine *e)
         l->level = (int)store_int(r, i, 7);
         l->crossed = store_isnull(r, i, 8) ? 0 : store_int(r, i, 8);
         snprintf(l->name, sizeof l->name, "%s", store_text(r, i, 9));
-        l->minute = xcalloc((size_t)l->window_min, sizeof *l->minute);
-        l->count = xcalloc((size_t)l->window_min, sizeof *l->count);
-        for (int k = 0; k < l->window_min; k++)
-            l->minute[k] = -1;
+        window_init(&l->w, l->window_min, xcalloc((size_t)l->window_min, sizeof(int64_t)),
+                    xcalloc((size_t)l->window_min, sizeof(int64_t)));
         *tail = l;
         tail = &l->next;
     }
@@ -150,9 +132,7 @@ static int64_t baseline_limit(store *s, const line_state *l, int64_t now)
                  (store_val[]){SV_S(svc), SV_S(l->area), SV_I(hour - 168), SV_I(hour - 336),
                                SV_I(hour - 504), SV_I(hour - 672)},
                  6, 0, &sum);
-    /* mean per hour over 4 weeks, per window, times the factor (percent); rounded up */
-    int64_t limit = (sum * l->window_min * l->factor + 4 * 60 * 100 - 1) / (4 * 60 * 100);
-    return limit > l->floor_min ? limit : l->floor_min;
+    return baseline_from(sum, l->window_min, l->factor, l->floor_min);
 }
 
 static int64_t line_limit(store *s, const line_state *l, int64_t now)
@@ -221,11 +201,10 @@ static err line_check(engine *e, line_state *l)
 {
     int64_t now = engine_now(e), sum = line_sum(l, now);
     int64_t limit = line_limit(engine_store(e), l, now);
-    if (limit <= 0)
-        return ERR_OK;
-    if (!l->crossed && sum >= limit)
+    int step = line_step(l->crossed != 0, sum, limit);
+    if (step > 0)
         return line_cross(e, l, sum, limit);
-    if (l->crossed && sum * 10 < limit * 8) {
+    if (step < 0) {
         l->crossed = 0;
         char ids[24];
         snprintf(ids, sizeof ids, "%lld", (long long)l->id);

@@ -379,4 +379,5 @@ void assurance_register(assurance_ctx *a, http_server *s)
     signals_register(a, s);
     plans_register(a, s);
     probes_register(a, s);
+    metrics_register(a, s);
 }

@@ -244,6 +244,12 @@ static const char *const migrations[] = {
     "CREATE TABLE signal_hours ("
     "  service TEXT NOT NULL, area TEXT NOT NULL, hour BIGINT NOT NULL, count BIGINT NOT NULL,"
     "  PRIMARY KEY (service, area, hour));"
+    /* metric thresholds 阈值 in thousandths of the unit: raise at one value, clear at another */
+    "CREATE TABLE thresholds ("
+    "  id @ID_PK, indicator TEXT NOT NULL, unit TEXT, element_kind TEXT,"
+    "  direction TEXT NOT NULL, raise_milli BIGINT NOT NULL, clear_milli BIGINT NOT NULL,"
+    "  severity TEXT NOT NULL, created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE INDEX thresholds_indicator ON thresholds(indicator);"
     "CREATE TABLE warning_lines ("
     "  id @ID_PK, name TEXT NOT NULL, service TEXT, area TEXT NOT NULL,"
     "  window_min INTEGER NOT NULL, threshold INTEGER, baseline_factor INTEGER,"

@@ -362,3 +362,42 @@ describe('dial-tests 拨测 (A1)', () => {
     assert.equal((await until(async () => { const p = await get(dns.json.id); return p.lastResult && p; }, 'dns')).lastResult.ok, true);
   });
 });
+
+describe('metric thresholds 阈值 with hysteresis (A2)', () => {
+  const read = (value) => srv.api('POST', '/api/v1/metrics', { token: integ, body: { items: [{ element: 'ON-NS-045', indicator: 'opticalPower', value }] } });
+  const active = async () => (await srv.api('GET', `${AL}?alarmedObject.id=ON-NS-045&active=true`, { token: agent })).json;
+
+  test('thresholds are validated: the clear value lies on the good side of the raise value', async () => {
+    const bad = await srv.api('POST', '/api/v1/thresholds', { token: sup, body: { indicator: 'opticalPower', direction: 'below', raiseAt: -25, clearAt: -26, perceivedSeverity: 'major' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /clearAt/);
+    const list = (await srv.api('GET', '/api/v1/thresholds', { token: agent })).json;
+    assert.ok(list.some((t) => t.indicator === 'opticalPower' && t.raiseAt === -25 && t.clearAt === -22));
+    const badReading = await srv.api('POST', '/api/v1/metrics', { token: integ, body: { items: [{ element: 'ON-NS-045', indicator: 'opticalPower', value: 'low' }] } });
+    assert.equal(badReading.status, 400);
+    assert.match(badReading.json.message, /items\[0\]\.value/);
+    const unknown = await srv.api('POST', '/api/v1/metrics', { token: integ, body: { items: [{ element: 'ON-XX-999', indicator: 'opticalPower', value: -30 }] } });
+    assert.equal(unknown.json.unknownElements, 1, 'a reading for an element not in the topology is counted, not lost in silence');
+  });
+
+  test('optical power falling under the line raises once, hovers, and clears only above the clear line', async () => {
+    assert.equal((await read(-24.2)).json.alarmsRaised, 0);
+    assert.equal((await active()).length, 0);
+    const r = await read(-25.4);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.alarmsRaised, 1);
+    const [a] = await active();
+    assert.equal(a.perceivedSeverity, 'major');
+    assert.equal(a.alarmType, 'qualityOfServiceAlarm');
+    assert.equal(a.crossedThresholdInformation.observedValue, -25.4);
+    assert.equal(a.crossedThresholdInformation.indicatorUnit, 'dBm');
+    assert.ok(a.serviceProblem, 'a major root alarm is a level-3 finding');
+    // hovering between the lines: no flapping
+    for (const v of [-24, -23.1, -25.9, -22.5]) assert.equal((await read(v)).json.alarmsRaised + (await read(v)).json.alarmsCleared, 0);
+    assert.equal((await active()).length, 1);
+    assert.equal((await read(-21.8)).json.alarmsCleared, 1);
+    assert.equal((await active()).length, 0);
+    const sp = (await srv.api('GET', `${SP}/${a.serviceProblem.id}`, { token: agent })).json;
+    assert.equal(sp.stage, 'restore');
+  });
+});
