@@ -65,6 +65,7 @@ void plans_register(assurance_ctx *a, http_server *s);
 void signals_free(assurance_ctx *a);
 void probes_register(assurance_ctx *a, http_server *s);
 void metrics_register(assurance_ctx *a, http_server *s);
+void quality_register(assurance_ctx *a, http_server *s);
 void probes_attach_engine(engine *e);
 prober *prober_start(engine *e);
 void prober_stop(prober *pr);

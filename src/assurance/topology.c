@@ -380,4 +380,5 @@ void assurance_register(assurance_ctx *a, http_server *s)
     plans_register(a, s);
     probes_register(a, s);
     metrics_register(a, s);
+    quality_register(a, s);
 }
