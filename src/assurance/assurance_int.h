@@ -74,6 +74,10 @@ void signals_attach_engine(engine *e);
 /* on the engine thread: take one complaint / fault-report signal */
 err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
                  const char *msisdn, const char *ref);
+/* Write the hourly counts gathered since the last flush (end of every command that took
+ * signals), or drop them when the command fails. */
+err signals_flush(engine *e);
+void signals_discard(void);
 /* alarms.c: raise/update/clear one alarm from a JSON document (TMF642 shape); on the engine
  * thread. *id gets the alarm id, *created whether it is new. */
 err alarms_apply_doc(engine *e, const json_t *doc, const char *actor, int64_t *id, bool *created,

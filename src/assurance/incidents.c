@@ -872,6 +872,10 @@ static err attach_ticket(engine *e, const ticket_attach_ask *ask, char *incident
     snprintf(tid, sizeof tid, "%lld", (long long)ask->ticket_id);
     err rc = signals_take(e, engine_now(e), ask->ticket_type, ask->service, ask->area,
                           ask->customer, tid);
+    if (!rc)
+        rc = signals_flush(e);
+    else
+        signals_discard();
     if (rc || !ask->customer)
         return rc;
     store_res *r;

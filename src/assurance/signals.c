@@ -221,6 +221,79 @@ static err line_check(engine *e, line_state *l)
     return ERR_OK;
 }
 
+/* ---- hourly counts, summed per command ---- */
+
+#define HOUR_SLOTS 1024
+
+typedef struct {
+    char service[32], area[72];
+    int64_t hour, count;
+} hour_slot;
+
+static hour_slot hour_acc[HOUR_SLOTS]; /* engine thread only */
+static int hour_used;
+
+static uint64_t hour_key(const char *svc, const char *area, int64_t hour)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = svc; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ '|') * 1099511628211ULL;
+    for (const char *p = area; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (h ^ (uint64_t)hour) * 1099511628211ULL;
+}
+
+void signals_discard(void)
+{
+    memset(hour_acc, 0, sizeof hour_acc);
+    hour_used = 0;
+}
+
+err signals_flush(engine *e)
+{
+    err rc = ERR_OK;
+    for (int i = 0; i < HOUR_SLOTS && !rc; i++) {
+        hour_slot *h = &hour_acc[i];
+        if (!h->count)
+            continue;
+        rc = store_exec(engine_store(e),
+                        "INSERT INTO signal_hours(service, area, hour, count)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (service, area, hour)"
+                        " DO UPDATE SET count = signal_hours.count + excluded.count",
+                        (store_val[]){SV_S(h->service), SV_S(h->area), SV_I(h->hour),
+                                      SV_I(h->count)},
+                        4);
+    }
+    signals_discard();
+    return rc;
+}
+
+static err hour_count(engine *e, const char *svc, const char *area, int64_t hour)
+{
+    if (hour_used >= HOUR_SLOTS * 3 / 4) {
+        err rc = signals_flush(e);
+        if (rc)
+            return rc;
+    }
+    uint64_t k = hour_key(svc, area, hour) % HOUR_SLOTS;
+    for (;; k = (k + 1) % HOUR_SLOTS) {
+        hour_slot *h = &hour_acc[k];
+        if (!h->count) {
+            snprintf(h->service, sizeof h->service, "%s", svc);
+            snprintf(h->area, sizeof h->area, "%s", area);
+            h->hour = hour;
+            h->count = 1;
+            hour_used++;
+            return ERR_OK;
+        }
+        if (h->hour == hour && strcmp(h->area, area) == 0 && strcmp(h->service, svc) == 0) {
+            h->count++;
+            return ERR_OK;
+        }
+    }
+}
+
 err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
                  const char *msisdn, const char *ref)
 {
@@ -255,20 +328,16 @@ err signals_take(engine *e, int64_t time, const char *kind, const char *service,
                                   SV_S(service), SV_S(area), SV_S(msisdn), SV_OI(has_pos, pos),
                                   SV_S(ref)},
                     8);
-    /* the hourly history for every level of the area, per service and for all services */
+    /* the hourly history for every level of the area, per service and for all services:
+       counted in memory and written once per command (signals_flush) */
     if (!rc && area) {
         char prefix[72];
         snprintf(prefix, sizeof prefix, "%s", area);
         for (;;) {
             for (int k = 0; k < 2 && !rc; k++) {
                 const char *svc = k == 0 ? "*" : service;
-                if (!svc)
-                    continue;
-                rc = store_exec(s,
-                                "INSERT INTO signal_hours(service, area, hour, count)"
-                                " VALUES (?, ?, ?, 1) ON CONFLICT (service, area, hour)"
-                                " DO UPDATE SET count = signal_hours.count + 1",
-                                (store_val[]){SV_S(svc), SV_S(prefix), SV_I(time / 3600000)}, 3);
+                if (svc)
+                    rc = hour_count(e, svc, prefix, time / 3600000);
             }
             char *dot = strrchr(prefix, '.');
             if (rc || !dot)
@@ -416,11 +485,15 @@ static err apply_batch(engine *e, cmd *c)
             signals++;
         }
         if (rc) {
+            signals_discard();
             if (c->prob.status)
                 snprintf(c->prob.field, sizeof c->prob.field, "items[%zu]", i);
             return rc;
         }
     }
+    err rc = signals_flush(e);
+    if (rc)
+        return rc;
     c->out = json_pack("{s:i, s:i, s:i, s:i, s:i}", "accepted", (int)json_array_size(items),
                        "signals", signals, "alarmsRaised", created, "alarmsUpdated", updated,
                        "alarmsCleared", cleared);
