@@ -153,23 +153,35 @@ static json_t *ref_list(store *s, int64_t id, const char *kind, const char *base
 
 static json_t *notification_counts(store *s, int64_t id)
 {
-    int64_t told = 0, opted = 0, waiting = 0, restored = 0, promised = 0;
-    store_scalar(s,
-                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND opened_msg > 0",
-                 (store_val[]){SV_I(id)}, 1, 0, &told);
-    store_scalar(s,
-                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND opened_msg = 0",
-                 (store_val[]){SV_I(id)}, 1, 0, &opted);
-    store_scalar(s,
-                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND opened_msg IS NULL",
-                 (store_val[]){SV_I(id)}, 1, 0, &waiting);
-    store_scalar(s,
-                 "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND restored_msg > 0",
-                 (store_val[]){SV_I(id)}, 1, 0, &restored);
-    store_scalar(s, "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ? AND promised = 1",
-                 (store_val[]){SV_I(id)}, 1, 0, &promised);
-    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "openQueued", (json_int_t)told,
-                     "notNotified", (json_int_t)opted, "toQueue", (json_int_t)waiting,
+    int64_t told = 0, not_told = 0, restored = 0, promised = 0, affected = 0, pass = 0, tell = 1;
+    store_res *r;
+    if (store_query(s, "SELECT affected, notify_pass, notify_customers FROM incidents WHERE id = ?",
+                    (store_val[]){SV_I(id)}, 1, &r) == ERR_OK) {
+        if (store_rows(r)) {
+            affected = store_int(r, 0, 0);
+            pass = store_int(r, 0, 1);
+            tell = store_int(r, 0, 2);
+        }
+        store_res_free(r);
+    }
+    if (store_query(s,
+                    "SELECT SUM(CASE WHEN opened_msg > 0 THEN 1 ELSE 0 END),"
+                    " SUM(CASE WHEN opened_msg = 0 THEN 1 ELSE 0 END),"
+                    " SUM(CASE WHEN restored_msg > 0 THEN 1 ELSE 0 END), SUM(promised)"
+                    " FROM incident_impact WHERE incident_id = ?",
+                    (store_val[]){SV_I(id)}, 1, &r) == ERR_OK) {
+        if (store_rows(r)) {
+            told = store_int(r, 0, 0);
+            not_told = store_int(r, 0, 1);
+            restored = store_int(r, 0, 2);
+            promised = store_int(r, 0, 3);
+        }
+        store_res_free(r);
+    }
+    /* still to walk: the affected who have no row yet, while the opening walk runs */
+    int64_t to_queue = tell && pass < 3 ? affected - told - not_told : 0;
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "openQueued", (json_int_t)told, "notNotified",
+                     (json_int_t)not_told, "toQueue", (json_int_t)(to_queue > 0 ? to_queue : 0),
                      "restoreQueued", (json_int_t)restored, "promisedOnContact",
                      (json_int_t)promised);
 }
@@ -320,45 +332,39 @@ err incident_link(engine *e, int64_t incident, const char *kind, const char *ref
                       4);
 }
 
-/* the affected subscribers: one range of attachment positions, or an area subtree */
+/*
+ * The affected subscribers are a range of the subscribers' covering index — positions under
+ * the suspected element, or the area subtree [code, code + "/") — so computing the impact is
+ * counting that range; nothing is copied. The notifier walks the same range.
+ */
 static err compute_impact(engine *e, int64_t id, int64_t pos, int64_t last, const char *area,
                           int64_t *count)
 {
     store *s = engine_store(e);
-    static const char rank[] =
-        "(CASE WHEN vip = 1 THEN 0 ELSE 10 END) + (CASE level WHEN 'diamond' THEN 0"
-        " WHEN 'gold' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END)";
-    err rc;
-    if (pos > 0) {
-        char *sql = xasprintf("INSERT INTO incident_impact(incident_id, msisdn, rank)"
-                              " SELECT ?, msisdn, %s FROM subscribers"
-                              " WHERE attach_pos >= ? AND attach_pos <= ? AND status <> 'closed'"
-                              " ON CONFLICT DO NOTHING",
-                              rank);
-        rc = store_exec(s, sql, (store_val[]){SV_I(id), SV_I(pos), SV_I(last)}, 3);
-        free(sql);
-    } else if (area && area[0]) {
-        /* the area and everything under it, as one index range (see signals.c) */
-        char hi[80];
-        snprintf(hi, sizeof hi, "%s/", area);
-        char *sql = xasprintf("INSERT INTO incident_impact(incident_id, msisdn, rank)"
-                              " SELECT ?, msisdn, %s FROM subscribers"
-                              " WHERE area >= ? AND area < ? AND status <> 'closed'"
-                              " ON CONFLICT DO NOTHING",
-                              rank);
-        rc = store_exec(s, sql, (store_val[]){SV_I(id), SV_S(area), SV_S(hi)}, 3);
-        free(sql);
-    } else {
-        rc = ERR_OK;
-    }
-    if (!rc)
-        rc = store_scalar(s, "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?",
-                          (store_val[]){SV_I(id)}, 1, 0, count);
+    char hi[80];
+    snprintf(hi, sizeof hi, "%s/", area ? area : "");
+    *count = 0;
+    err rc = pos > 0 ? store_scalar(s,
+                                    "SELECT COUNT(*) FROM subscribers WHERE attach_pos >= ?"
+                                    " AND attach_pos <= ? AND status <> 'closed'",
+                                    (store_val[]){SV_I(pos), SV_I(last)}, 2, 0, count)
+             : area && area[0]
+                 ? store_scalar(s,
+                                "SELECT COUNT(*) FROM subscribers WHERE area >= ? AND area < ?"
+                                " AND status <> 'closed'",
+                                (store_val[]){SV_S(area), SV_S(hi)}, 2, 0, count)
+                 : ERR_OK;
     if (!rc)
         rc = store_exec(s, "UPDATE incidents SET affected = ? WHERE id = ?",
                         (store_val[]){SV_I(*count), SV_I(id)}, 2);
     return rc;
 }
+
+/* "subscriber s is affected by incident i", for joins */
+#define AFFECTS                                                                                    \
+    "((i.element_pos IS NOT NULL AND s.attach_pos >= i.element_pos"                               \
+    " AND s.attach_pos <= i.element_last) OR (i.element_pos IS NULL AND s.area >= i.area"         \
+    " AND s.area < (i.area || '/')))"
 
 typedef struct {
     int64_t id;
@@ -508,7 +514,7 @@ static err open_incident(engine *e, const detect *d, int64_t pos, int64_t last, 
     if (!rc && engine_try(e, start_plan, &pc) != ERR_OK)
         rc = track(e, id, "system", "detect", "应急预案启动失败，请人工派单");
     if (!rc && !pc.notify_customers)
-        rc = store_exec(s, "UPDATE incident_impact SET opened_msg = 0 WHERE incident_id = ?",
+        rc = store_exec(s, "UPDATE incidents SET notify_customers = 0 WHERE id = ?",
                         (store_val[]){SV_I(id)}, 1);
     /* 通报: the plan is running and the customers are being told */
     if (!rc)
@@ -619,6 +625,12 @@ err incident_detect(engine *e, const detect *d, int64_t *out, problem *p)
         int64_t affected = 0;
         if (!rc)
             rc = compute_impact(e, id, pos, last, area, &affected);
+        /* the notifier walks the wider range from the start; who was told is skipped */
+        if (!rc)
+            rc = store_exec(s,
+                            "UPDATE incidents SET notify_pass = 0, notify_cursor = NULL"
+                            " WHERE id = ? AND restored_at IS NULL",
+                            (store_val[]){SV_I(id)}, 1);
         if (!rc)
             rc = track(e, id, d->actor, NULL, "疑似故障点改为%s，影响用户%lld户", d->element,
                        (long long)affected);
@@ -658,7 +670,8 @@ static err restore_incident(engine *e, int64_t id, const char *actor, const char
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     err rc = store_exec(s,
                         "UPDATE incidents SET stage = 'restore', status = 'resolved',"
-                        " status_reason = ?, restored_at = ?, active = 0, updated = ? WHERE id = ?",
+                        " status_reason = ?, restored_at = ?, active = 0, updated = ?,"
+                        " notify_pass = 3 WHERE id = ?",
                         (store_val[]){SV_S(why), SV_I(now), SV_I(now), SV_I(id)}, 4);
     /* opening messages not yet out are pointless now: withdraw them */
     if (!rc)
@@ -737,109 +750,249 @@ err incident_ref_cleared(engine *e, const char *kind, const char *ref, const cha
 
 /* ---- proactive notification, in chunks on the engine thread ---- */
 
-static err notify_chunk(engine *e, int64_t id, int64_t at)
+typedef struct {
+    int level;
+    bool restored, cancelled, tell;
+    int64_t base, pos, last;
+    int pass;
+    char area[72], cursor[200];
+    char *open_text, *restore_text;
+} notify_state;
+
+/* the passes of the opening walk: VIPs, then diamond and gold, then everyone else */
+static const char *const pass_filter[] = {
+    "vip = 1",
+    "vip = 0 AND level IN ('diamond', 'gold')",
+    "vip = 0 AND level NOT IN ('diamond', 'gold')",
+};
+#define PASSES 3
+
+static err load_notify_state(engine *e, int64_t id, notify_state *ns, bool *found)
 {
-    (void)at;
     store *s = engine_store(e);
     assurance_ctx *a = actx(e);
     store_res *r;
     err rc = store_query(s,
-                         "SELECT level, name, service, area, element_id, expected_restore,"
-                         " restored_at, notified_at, stage FROM incidents WHERE id = ?",
+                         "SELECT level, service, area, expected_restore, restored_at, notified_at,"
+                         " stage, element_pos, element_last, notify_pass, notify_cursor,"
+                         " notify_customers FROM incidents WHERE id = ?",
                          (store_val[]){SV_I(id)}, 1, &r);
     if (rc)
         return rc;
-    if (!store_rows(r)) {
+    *found = store_rows(r) == 1;
+    if (!*found) {
         store_res_free(r);
         return ERR_OK;
     }
-    int level = (int)store_int(r, 0, 0);
-    bool restored = !store_isnull(r, 0, 6);
-    if (str_eq(store_text(r, 0, 8), "cancelled")) {
-        store_res_free(r);
-        return ERR_OK;
-    }
-    int64_t base = restored ? store_int(r, 0, 6) : store_int(r, 0, 7);
+    ns->level = (int)store_int(r, 0, 0);
+    ns->restored = !store_isnull(r, 0, 4);
+    ns->cancelled = str_eq(store_text(r, 0, 6), "cancelled");
+    ns->base = ns->restored ? store_int(r, 0, 4) : store_int(r, 0, 5);
+    ns->pos = store_isnull(r, 0, 7) ? 0 : store_int(r, 0, 7);
+    ns->last = store_isnull(r, 0, 8) ? 0 : store_int(r, 0, 8);
+    ns->pass = (int)store_int(r, 0, 9);
+    snprintf(ns->cursor, sizeof ns->cursor, "%s", store_text(r, 0, 10) ? store_text(r, 0, 10) : "");
+    ns->tell = store_int(r, 0, 11) != 0;
+    snprintf(ns->area, sizeof ns->area, "%s", store_text(r, 0, 2) ? store_text(r, 0, 2) : "");
     char an[80], svc[40], when[40] = "";
-    area_name(s, store_text(r, 0, 3), an, sizeof an);
-    snprintf(svc, sizeof svc, "%s", service_zh(store_text(r, 0, 2)));
-    if (!store_isnull(r, 0, 5)) {
+    area_name(s, store_text(r, 0, 2), an, sizeof an);
+    snprintf(svc, sizeof svc, "%s", service_zh(store_text(r, 0, 1)));
+    if (!store_isnull(r, 0, 3)) {
         char t[40];
-        time_iso(store_int(r, 0, 5), a->cfg.tz, t, sizeof t);
+        time_iso(store_int(r, 0, 3), a->cfg.tz, t, sizeof t);
         snprintf(when, sizeof when, "%.10s %.5s", t, t + 11);
     }
     store_res_free(r);
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    int64_t done = 0;
-    rc = store_scalar(s,
-                      restored ? "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
-                                 " AND restored_msg > 0"
-                               : "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
-                                 " AND opened_msg > 0",
-                      (store_val[]){SV_I(id)}, 1, 0, &done);
-    if (rc)
-        return rc;
-    rc = restored
-             ? store_query(s,
-                           "SELECT i.msisdn, i.promised, o.state FROM incident_impact i"
-                           " LEFT JOIN outbox o ON o.id = i.opened_msg WHERE i.incident_id = ?"
-                           " AND i.restored_msg IS NULL ORDER BY i.msisdn LIMIT ?",
-                           (store_val[]){SV_I(id), SV_I(CHUNK)}, 2, &r)
-             : store_query(s,
-                           "SELECT i.msisdn, s.sms_opt_out FROM incident_impact i"
-                           " JOIN subscribers s ON s.msisdn = i.msisdn WHERE i.incident_id = ?"
-                           " AND i.opened_msg IS NULL ORDER BY i.rank, i.msisdn LIMIT ?",
-                           (store_val[]){SV_I(id), SV_I(CHUNK)}, 2, &r);
-    if (rc)
-        return rc;
-    int n = store_rows(r);
-    int64_t release = quiet_release(a->cfg.quiet_from, a->cfg.quiet_to, a->cfg.tz, level,
-                                    base > engine_now(e) ? base : engine_now(e));
-    int per_s = a->cfg.sms_per_s > 0 ? a->cfg.sms_per_s : 100;
-    char *open_text = xasprintf(
+    ns->open_text = xasprintf(
         "【守夜】尊敬的客户：您所在的%s%s业务因网络故障暂时受影响，我们正在全力抢修%s%s，"
         "恢复后将短信告知，给您带来不便敬请谅解。Service notice: %s in your area is affected by a "
         "network fault; repair is under way%s%s. We will text you when it is restored.",
         an, svc, when[0] ? "，预计" : "", when[0] ? when : "", svc,
         when[0] ? ", expected by " : "", when[0] ? when : "");
-    char *restore_text = xasprintf("【守夜】尊敬的客户：您所在的%s%s业务已恢复正常，感谢您的耐心"
-                                   "等待。Service notice: %s in your area is back to normal. "
-                                   "Thank you for your patience.",
-                                   an, svc, svc);
-    int sent = 0;
-    for (int i = 0; !rc && i < n; i++) {
-        const char *msisdn = store_text(r, i, 0);
-        bool send;
-        if (restored)
-            send = store_int(r, i, 1) == 1 ||
-                   (store_text(r, i, 2) && strcmp(store_text(r, i, 2), "cancelled") != 0);
-        else
-            send = store_int(r, i, 1) == 0; /* not opted out */
-        int64_t msg = 0;
-        if (send) {
-            int64_t when_ms = release + (done + sent) * 1000 / per_s;
-            rc = notify_enqueue_at(e, "sms", msisdn,
-                                   restored ? "incident.restored" : "incident.opened",
-                                   restored ? restore_text : open_text, "incident", ids, when_ms,
-                                   &msg);
-            sent++;
+    ns->restore_text = xasprintf("【守夜】尊敬的客户：您所在的%s%s业务已恢复正常，感谢您的耐心"
+                                 "等待。Service notice: %s in your area is back to normal. "
+                                 "Thank you for your patience.",
+                                 an, svc, svc);
+    return ERR_OK;
+}
+
+/* one step of the opening walk over the affected range; true in *more when it goes on */
+static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t release, int per_s,
+                            int budget, int *queued, int *walked, bool *more)
+{
+    store *s = engine_store(e);
+    *more = false;
+    if (!ns->tell || ns->pass >= PASSES)
+        return ERR_OK;
+    int64_t done = 0;
+    err rc = store_scalar(s,
+                          "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
+                          " AND opened_msg > 0",
+                          (store_val[]){SV_I(id)}, 1, 0, &done);
+    if (rc)
+        return rc;
+    /* the walk follows the covering index; the cursor is the last row's key */
+    json_t *cur = ns->cursor[0] ? json_load(ns->cursor) : NULL;
+    buf sql;
+    buf_init(&sql, 0);
+    store_val args[8];
+    int n = 0;
+    char hi[80];
+    snprintf(hi, sizeof hi, "%s/", ns->area);
+    if (ns->pos > 0) {
+        buf_printf(&sql,
+                   "SELECT msisdn, sms_opt_out, attach_pos, status, vip, level FROM subscribers"
+                   " WHERE attach_pos >= ? AND attach_pos <= ? AND status <> 'closed' AND %s",
+                   pass_filter[ns->pass]);
+        args[n++] = SV_I(ns->pos);
+        args[n++] = SV_I(ns->last);
+        if (cur) {
+            buf_adds(&sql, " AND (attach_pos, status, vip, level, msisdn) > (?, ?, ?, ?, ?)");
+            args[n++] = SV_I(json_integer_value(json_array_get(cur, 0)));
+            args[n++] = SV_S(json_string_value(json_array_get(cur, 1)));
+            args[n++] = SV_I(json_integer_value(json_array_get(cur, 2)));
+            args[n++] = SV_S(json_string_value(json_array_get(cur, 3)));
+            args[n++] = SV_S(json_string_value(json_array_get(cur, 4)));
         }
-        if (!rc)
-            rc = store_exec(s,
-                            restored ? "UPDATE incident_impact SET restored_msg = ?"
-                                       " WHERE incident_id = ? AND msisdn = ?"
-                                     : "UPDATE incident_impact SET opened_msg = ?"
-                                       " WHERE incident_id = ? AND msisdn = ?",
-                            (store_val[]){SV_I(msg), SV_I(id), SV_S(msisdn)}, 3);
+        buf_adds(&sql, " ORDER BY attach_pos, status, vip, level, msisdn LIMIT ?");
+    } else {
+        buf_printf(&sql,
+                   "SELECT msisdn, sms_opt_out, area FROM subscribers WHERE area >= ?"
+                   " AND area < ? AND status <> 'closed' AND %s",
+                   pass_filter[ns->pass]);
+        args[n++] = SV_S(ns->area);
+        args[n++] = SV_S(hi);
+        if (cur) {
+            buf_adds(&sql, " AND (area, msisdn) > (?, ?)");
+            args[n++] = SV_S(json_string_value(json_array_get(cur, 0)));
+            args[n++] = SV_S(json_string_value(json_array_get(cur, 1)));
+        }
+        buf_adds(&sql, " ORDER BY area, msisdn LIMIT ?");
     }
-    free(open_text);
-    free(restore_text);
+    args[n++] = SV_I(budget);
+    store_res *r;
+    rc = store_query(s, sql.data, args, n, &r);
+    buf_free(&sql);
+    json_decref(cur);
+    if (rc)
+        return rc;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    int rows = store_rows(r);
+    *walked += rows;
+    for (int i = 0; !rc && i < rows; i++) {
+        const char *msisdn = store_text(r, i, 0);
+        bool opted_out = store_int(r, i, 1) != 0;
+        /* one message per subscriber per incident: the row is the proof (a caller promised
+           a message before the walk reached them has a row without one yet) */
+        int64_t msg = opted_out ? 0 : engine_next_id(e, "outbox");
+        rc = store_exec(s,
+                        "INSERT INTO incident_impact(incident_id, msisdn, rank, opened_msg)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (incident_id, msisdn) DO UPDATE"
+                        " SET opened_msg = excluded.opened_msg"
+                        " WHERE incident_impact.opened_msg IS NULL",
+                        (store_val[]){SV_I(id), SV_S(msisdn), SV_I(ns->pass), SV_I(msg)}, 4);
+        if (rc || opted_out || store_changes(s) != 1)
+            continue;
+        int64_t when_ms = release + (done + *queued) * 1000 / per_s;
+        rc = notify_enqueue_at(e, "sms", msisdn, "incident.opened", ns->open_text, "incident", ids,
+                               when_ms, &msg);
+        (*queued)++;
+    }
+    json_t *next = NULL;
+    if (!rc && rows == budget) {
+        int k = rows - 1;
+        next = ns->pos > 0 ? json_pack("[I, s, I, s, s]", (json_int_t)store_int(r, k, 2),
+                                       store_text(r, k, 3), (json_int_t)store_int(r, k, 4),
+                                       store_text(r, k, 5), store_text(r, k, 0))
+                           : json_pack("[s, s]", store_text(r, k, 2), store_text(r, k, 0));
+    }
     store_res_free(r);
-    if (!rc && sent)
-        rc = emit(e, restored ? "incident.restoreNotified" : "incident.notified", id, "system",
-                  json_pack("{s:i, s:I}", "queued", sent, "releaseAt", (json_int_t)release));
-    if (!rc && n == CHUNK)
+    if (rc) {
+        json_decref(next);
+        return rc;
+    }
+    char *ctext = next ? json_dump(next) : NULL;
+    json_decref(next);
+    int pass = next ? ns->pass : ns->pass + 1;
+    rc = store_exec(s, "UPDATE incidents SET notify_pass = ?, notify_cursor = ? WHERE id = ?",
+                    (store_val[]){SV_I(pass), SV_S(ctext), SV_I(id)}, 3);
+    ns->pass = pass;
+    snprintf(ns->cursor, sizeof ns->cursor, "%s", ctext ? ctext : "");
+    free(ctext);
+    *more = pass < PASSES;
+    return rc;
+}
+
+static err notify_chunk(engine *e, int64_t id, int64_t at)
+{
+    (void)at;
+    store *s = engine_store(e);
+    assurance_ctx *a = actx(e);
+    notify_state ns = {0};
+    bool found;
+    err rc = load_notify_state(e, id, &ns, &found);
+    if (rc || !found || ns.cancelled) {
+        free(ns.open_text);
+        free(ns.restore_text);
+        return rc;
+    }
+    int64_t release = quiet_release(a->cfg.quiet_from, a->cfg.quiet_to, a->cfg.tz, ns.level,
+                                    ns.base > engine_now(e) ? ns.base : engine_now(e));
+    int per_s = a->cfg.sms_per_s > 0 ? a->cfg.sms_per_s : 100;
+    int queued = 0;
+    bool more = false;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    if (!ns.restored) {
+        /* walk up to CHUNK subscribers this turn, across passes */
+        int walked = 0;
+        do
+            rc = notify_open_step(e, id, &ns, release, per_s, CHUNK - walked, &queued, &walked,
+                                  &more);
+        while (!rc && more && walked < CHUNK);
+    } else {
+        /* restored: everyone whose opening message was not withdrawn, and every caller who
+           was promised one */
+        int64_t done = 0;
+        rc = store_scalar(s,
+                          "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
+                          " AND restored_msg > 0",
+                          (store_val[]){SV_I(id)}, 1, 0, &done);
+        store_res *r = NULL;
+        if (!rc)
+            rc = store_query(s,
+                             "SELECT i.msisdn, i.promised, o.state FROM incident_impact i"
+                             " LEFT JOIN outbox o ON o.id = i.opened_msg WHERE i.incident_id = ?"
+                             " AND i.restored_msg IS NULL ORDER BY i.msisdn LIMIT ?",
+                             (store_val[]){SV_I(id), SV_I(CHUNK)}, 2, &r);
+        int n = rc ? 0 : store_rows(r);
+        for (int i = 0; !rc && i < n; i++) {
+            const char *msisdn = store_text(r, i, 0);
+            bool send = store_int(r, i, 1) == 1 ||
+                        (store_text(r, i, 2) && strcmp(store_text(r, i, 2), "cancelled") != 0);
+            int64_t msg = 0;
+            if (send) {
+                rc = notify_enqueue_at(e, "sms", msisdn, "incident.restored", ns.restore_text,
+                                       "incident", ids, release + (done + queued) * 1000 / per_s,
+                                       &msg);
+                queued++;
+            }
+            if (!rc)
+                rc = store_exec(s,
+                                "UPDATE incident_impact SET restored_msg = ? WHERE incident_id = ?"
+                                " AND msisdn = ?",
+                                (store_val[]){SV_I(msg), SV_I(id), SV_S(msisdn)}, 3);
+        }
+        store_res_free(r);
+        more = n == CHUNK;
+    }
+    free(ns.open_text);
+    free(ns.restore_text);
+    if (!rc && queued)
+        rc = emit(e, ns.restored ? "incident.restoreNotified" : "incident.notified", id, "system",
+                  json_pack("{s:i, s:I}", "queued", queued, "releaseAt", (json_int_t)release));
+    if (!rc && more)
         engine_timer_add(e, engine_now(e) + 1, AK_NOTIFY, id); /* more to come, next turn */
     return rc;
 }
@@ -849,8 +1002,11 @@ static err rebuild_notify(engine *e)
 {
     store_res *r;
     err rc = store_query(engine_store(e),
-                         "SELECT DISTINCT incident_id FROM incident_impact"
-                         " WHERE opened_msg IS NULL OR restored_msg IS NULL",
+                         "SELECT id FROM incidents WHERE (restored_at IS NULL AND active = 1"
+                         " AND notify_customers = 1 AND notify_pass < 3) OR id IN"
+                         " (SELECT incident_id FROM incident_impact WHERE restored_msg IS NULL"
+                         " AND incident_id IN (SELECT id FROM incidents WHERE restored_at IS NOT"
+                         " NULL))",
                          NULL, 0, &r);
     if (rc)
         return rc;
@@ -880,9 +1036,9 @@ static err attach_ticket(engine *e, const ticket_attach_ask *ask, char *incident
         return rc;
     store_res *r;
     rc = store_query(s,
-                         "SELECT i.id, i.expected_restore, i.name FROM incident_impact m"
-                         " JOIN incidents i ON i.id = m.incident_id"
-                         " WHERE m.msisdn = ? AND i.active = 1 ORDER BY i.level, i.id LIMIT 1",
+                         "SELECT i.id, i.expected_restore, i.name FROM subscribers s"
+                         " JOIN incidents i ON i.active = 1 AND " AFFECTS
+                         " WHERE s.msisdn = ? ORDER BY i.level, i.id LIMIT 1",
                          (store_val[]){SV_S(ask->customer)}, 1, &r);
     if (rc)
         return rc;
@@ -907,8 +1063,9 @@ static err attach_ticket(engine *e, const ticket_attach_ask *ask, char *incident
     rc = incident_link(e, id, "ticket", tid);
     if (!rc)
         rc = store_exec(s,
-                        "UPDATE incident_impact SET promised = 1 WHERE incident_id = ?"
-                        " AND msisdn = ?",
+                        "INSERT INTO incident_impact(incident_id, msisdn, rank, promised)"
+                        " VALUES (?, ?, 9, 1) ON CONFLICT (incident_id, msisdn)"
+                        " DO UPDATE SET promised = 1",
                         (store_val[]){SV_I(id), SV_S(ask->customer)}, 2);
     if (!rc)
         rc = track(e, id, "system", NULL, "%s工单%s已关联到本故障", ask->ticket_type, tid);
@@ -923,8 +1080,8 @@ json_t *assurance_incidents_for(store *s, const char *msisdn, int tz)
     json_t *arr = json_array();
     store_res *r;
     if (store_query(s,
-                    "SELECT i.id FROM incident_impact m JOIN incidents i ON i.id = m.incident_id"
-                    " WHERE m.msisdn = ? AND i.active = 1 ORDER BY i.level, i.id",
+                    "SELECT i.id FROM subscribers s JOIN incidents i ON i.active = 1 AND " AFFECTS
+                    " WHERE s.msisdn = ? ORDER BY i.level, i.id",
                     (store_val[]){SV_S(msisdn)}, 1, &r))
         return arr;
     for (int i = 0; i < store_rows(r); i++) {
@@ -1218,7 +1375,8 @@ static void get_one(req *r)
     req_json(r, 200, o);
 }
 
-/* GET …/serviceProblem/{id}/affected — the affected subscribers, in notification order */
+/* GET …/serviceProblem/{id}/affected — the affected subscribers (the range under the suspect
+   or the area) with whether and how each was told */
 static void affected(req *r)
 {
     int64_t off, lim, id;
@@ -1227,18 +1385,38 @@ static void affected(req *r)
     store *s = req_store(r);
     if (!s)
         return;
-    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id)) {
+    store_res *inc = NULL;
+    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) ||
+        store_query(s, "SELECT element_pos, element_last, area FROM incidents WHERE id = ?",
+                    (store_val[]){SV_I(id)}, 1, &inc) ||
+        !store_rows(inc)) {
+        store_res_free(inc);
         req_fail(r, 404, "notFound", "id", "no incident %s", req_param(r, "id"));
         return;
     }
+    bool by_pos = !store_isnull(inc, 0, 0);
+    int64_t pos = by_pos ? store_int(inc, 0, 0) : 0, last = by_pos ? store_int(inc, 0, 1) : 0;
+    char area[72], hi[80];
+    snprintf(area, sizeof area, "%s", store_text(inc, 0, 2) ? store_text(inc, 0, 2) : "");
+    snprintf(hi, sizeof hi, "%s/", area);
+    store_res_free(inc);
     store_res *res;
     int64_t total = 0;
-    if (store_page(s,
-                   "m.msisdn, m.rank, m.opened_msg, m.restored_msg, m.promised, s.level, s.vip,"
-                   " s.sms_opt_out, o.state",
-                   "incident_impact m JOIN subscribers s ON s.msisdn = m.msisdn"
-                   " LEFT JOIN outbox o ON o.id = m.opened_msg WHERE m.incident_id = ?",
-                   "m.rank, m.msisdn", (store_val[]){SV_I(id)}, 1, lim, off, &total, &res)) {
+    err rc = store_page(
+        s,
+        "s.msisdn, s.level, s.vip, s.sms_opt_out, m.opened_msg, m.restored_msg, m.promised,"
+        " o.state",
+        by_pos ? "subscribers s LEFT JOIN incident_impact m ON m.incident_id = ? AND m.msisdn ="
+                 " s.msisdn LEFT JOIN outbox o ON o.id = m.opened_msg WHERE s.attach_pos >= ?"
+                 " AND s.attach_pos <= ? AND s.status <> 'closed'"
+               : "subscribers s LEFT JOIN incident_impact m ON m.incident_id = ? AND m.msisdn ="
+                 " s.msisdn LEFT JOIN outbox o ON o.id = m.opened_msg WHERE s.area >= ?"
+                 " AND s.area < ? AND s.status <> 'closed'",
+        "s.vip DESC, s.msisdn",
+        by_pos ? (store_val[]){SV_I(id), SV_I(pos), SV_I(last)}
+               : (store_val[]){SV_I(id), SV_S(area), SV_S(hi)},
+        3, lim, off, &total, &res);
+    if (rc) {
         req_fail(r, 503, "unavailable", "", "the affected subscribers cannot be read now");
         return;
     }
@@ -1249,16 +1427,17 @@ static void affected(req *r)
         const char *msisdn = store_text(res, i, 0);
         if (!full)
             mask_phone(msisdn, m, sizeof m);
-        json_t *o = json_pack("{s:s, s:I, s:s, s:b, s:b, s:b}", "msisdn", full ? msisdn : m,
-                              "rank", (json_int_t)store_int(res, i, 1), "level",
-                              store_text(res, i, 5), "vip", store_int(res, i, 6) != 0, "optedOut",
-                              store_int(res, i, 7) != 0, "promised", store_int(res, i, 4) != 0);
-        if (!store_isnull(res, i, 2) && store_int(res, i, 2) > 0) {
-            json_object_set_new(o, "openMessage", json_integer(store_int(res, i, 2)));
-            json_object_set_new(o, "openMessageState", json_string(store_text(res, i, 8)));
+        json_t *o = json_pack("{s:s, s:i, s:s, s:b, s:b, s:b}", "msisdn", full ? msisdn : m,
+                              "rank", impact_rank(store_int(res, i, 2) != 0, store_text(res, i, 1)),
+                              "level", store_text(res, i, 1), "vip", store_int(res, i, 2) != 0,
+                              "optedOut", store_int(res, i, 3) != 0, "promised",
+                              !store_isnull(res, i, 6) && store_int(res, i, 6) != 0);
+        if (!store_isnull(res, i, 4) && store_int(res, i, 4) > 0) {
+            json_object_set_new(o, "openMessage", json_integer(store_int(res, i, 4)));
+            json_object_set_new(o, "openMessageState", json_string(store_text(res, i, 7)));
         }
-        if (!store_isnull(res, i, 3) && store_int(res, i, 3) > 0)
-            json_object_set_new(o, "restoreMessage", json_integer(store_int(res, i, 3)));
+        if (!store_isnull(res, i, 5) && store_int(res, i, 5) > 0)
+            json_object_set_new(o, "restoreMessage", json_integer(store_int(res, i, 5)));
         json_array_append_new(arr, o);
     }
     store_res_free(res);

@@ -30,7 +30,7 @@ static err enqueue(engine *e, const char *channel, const char *recipient, const 
                    const char *body, const char *entity_type, const char *entity_id,
                    int64_t hub_id, int64_t not_before, int64_t *out_id)
 {
-    int64_t now = engine_now(e), id = engine_next_id(e, "outbox");
+    int64_t now = engine_now(e), id = out_id && *out_id > 0 ? *out_id : engine_next_id(e, "outbox");
     char token[48];
     rand_token(token, sizeof token, 16);
     err rc = store_exec(

@@ -41,7 +41,8 @@ err notify_enqueue(engine *e, const char *channel, const char *recipient, const 
                    const char *body, const char *entity_type, const char *entity_id,
                    int64_t hub_id);
 
-/* The same, held back until `not_before` (quiet hours, rate spreading); returns its id. */
+/* The same, held back until `not_before` (quiet hours, rate spreading); `*id` gets its id
+ * (or, when > 0 on entry, is the id to use: one taken with engine_next_id(e, "outbox")). */
 err notify_enqueue_at(engine *e, const char *channel, const char *recipient, const char *tmpl,
                       const char *body, const char *entity_type, const char *entity_id,
                       int64_t not_before, int64_t *id);

@@ -2,9 +2,11 @@
  * migrations.c — the schema, versioned. Each migration is portable SQL (BIGINT, INTEGER,
  * TEXT only; times are integer milliseconds UTC; JSON documents are TEXT). A migration runs
  * in one transaction with its version row, so a store is never half-migrated.
- * One dialect word: @ID_PK, a 64-bit integer key — in SQLite `INTEGER PRIMARY KEY`, the
+ * Dialect words: @ID_PK, a 64-bit integer key — in SQLite `INTEGER PRIMARY KEY`, the
  * rowid itself (no second index, and every index entry carries it, so "ORDER BY id" over
- * an index needs no table rows); in PostgreSQL `BIGINT PRIMARY KEY`.
+ * an index needs no table rows); in PostgreSQL `BIGINT PRIMARY KEY`. @WITHOUT_ROWID after
+ * a table with a composite key: SQLite keeps the rows in the key's B-tree (one tree instead
+ * of two); PostgreSQL has nothing to say.
  * Never edit a released migration: add the next one.
  */
 #include "store/store_int.h"
@@ -197,7 +199,8 @@ static const char *const migrations[] = {
     "  first_signal BIGINT NOT NULL, created BIGINT NOT NULL, notified_at BIGINT,"
     "  located_at BIGINT, handling_at BIGINT, restored_at BIGINT, closed_at BIGINT,"
     "  review TEXT, updated BIGINT NOT NULL, affected BIGINT NOT NULL DEFAULT 0,"
-    "  active INTEGER NOT NULL DEFAULT 1);"
+    "  active INTEGER NOT NULL DEFAULT 1, notify_customers INTEGER NOT NULL DEFAULT 1,"
+    "  notify_pass INTEGER NOT NULL DEFAULT 0, notify_cursor TEXT);"
     "CREATE INDEX incidents_active ON incidents(active, element_pos);"
     "CREATE INDEX incidents_created ON incidents(created);"
     /* what an incident is made of: alarms, dial-tests, warning lines, work orders */
@@ -209,13 +212,13 @@ static const char *const migrations[] = {
     "  id @ID_PK, incident_id BIGINT NOT NULL, time BIGINT NOT NULL, actor TEXT NOT NULL,"
     "  stage TEXT, description TEXT NOT NULL);"
     "CREATE INDEX incident_track_incident ON incident_track(incident_id, id);"
-    /* the affected subscribers, in notification order (rank: VIP and high levels first) */
+    /* who was told of an incident (or promised a message when they called): the affected
+       set itself is a range of the subscribers' index, never copied */
     "CREATE TABLE incident_impact ("
     "  incident_id BIGINT NOT NULL, msisdn TEXT NOT NULL, rank INTEGER NOT NULL,"
     "  opened_msg BIGINT, restored_msg BIGINT, promised INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (incident_id, msisdn));"
+    "  PRIMARY KEY (incident_id, msisdn)) @WITHOUT_ROWID;"
     "CREATE INDEX incident_impact_msisdn ON incident_impact(msisdn, incident_id);"
-    "CREATE INDEX incident_impact_open ON incident_impact(incident_id, opened_msg, rank, msisdn);"
     "CREATE TABLE emergency_plans ("
     "  id @ID_PK, level INTEGER NOT NULL, service TEXT,"
     "  group_id TEXT NOT NULL REFERENCES work_groups(id), on_duty TEXT,"
@@ -257,10 +260,8 @@ static const char *const migrations[] = {
     "  crossed BIGINT, created BIGINT NOT NULL, updated BIGINT NOT NULL);",
 };
 
-static char *dialect(store *s, const char *sql)
+static char *replace_word(const char *sql, const char *word, const char *with)
 {
-    const char *word = "@ID_PK";
-    const char *with = store_is_pg(s) ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY";
     buf b;
     buf_init(&b, 0);
     const char *p = sql, *hit;
@@ -271,6 +272,16 @@ static char *dialect(store *s, const char *sql)
     }
     buf_adds(&b, p);
     return buf_steal(&b);
+}
+
+static char *dialect(store *s, const char *sql)
+{
+    bool pg = store_is_pg(s);
+    char *a = replace_word(sql, "@ID_PK", pg ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY");
+    /* a table stored in its primary key's order, with no rowid beside it (SQLite) */
+    char *b = replace_word(a, "@WITHOUT_ROWID", pg ? "" : "WITHOUT ROWID");
+    free(a);
+    return b;
 }
 
 int store_schema_version(store *s)
