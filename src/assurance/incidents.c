@@ -818,19 +818,13 @@ static err load_notify_state(engine *e, int64_t id, notify_state *ns, bool *foun
 
 /* one step of the opening walk over the affected range; true in *more when it goes on */
 static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t release, int per_s,
-                            int budget, int *queued, int *walked, bool *more)
+                            int64_t done, int budget, int *queued, int *walked, bool *more)
 {
     store *s = engine_store(e);
     *more = false;
     if (!ns->tell || ns->pass >= PASSES)
         return ERR_OK;
-    int64_t done = 0;
-    err rc = store_scalar(s,
-                          "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
-                          " AND opened_msg > 0",
-                          (store_val[]){SV_I(id)}, 1, 0, &done);
-    if (rc)
-        return rc;
+    err rc;
     /* the walk follows the covering index; the cursor is the last row's key */
     json_t *cur = ns->cursor[0] ? json_load(ns->cursor) : NULL;
     buf sql;
@@ -945,12 +939,20 @@ static err notify_chunk(engine *e, int64_t id, int64_t at)
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     if (!ns.restored) {
-        /* walk up to CHUNK subscribers this turn, across passes */
+        /* walk up to CHUNK subscribers this turn, across passes; message k of the incident
+           is released k / sms_rate seconds after the first */
+        int64_t done = 0;
+        rc = store_scalar(s,
+                          "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
+                          " AND opened_msg > 0",
+                          (store_val[]){SV_I(id)}, 1, 0, &done);
         int walked = 0;
-        do
-            rc = notify_open_step(e, id, &ns, release, per_s, CHUNK - walked, &queued, &walked,
-                                  &more);
-        while (!rc && more && walked < CHUNK);
+        while (!rc) {
+            rc = notify_open_step(e, id, &ns, release, per_s, done, CHUNK - walked, &queued,
+                                  &walked, &more);
+            if (!more || walked >= CHUNK)
+                break;
+        }
     } else {
         /* restored: everyone whose opening message was not withdrawn, and every caller who
            was promised one */

@@ -16,12 +16,19 @@
 
 #define BATCH 100
 
+#define PARALLEL 32 /* requests in flight to the gateway or the hubs */
+
 typedef struct {
     int64_t id;
     char *channel, *recipient, *body, *token, *secret;
     int attempts;
     bool ok, permanent;
     char error[200];
+    /* the request in flight */
+    CURL *easy;
+    char *url;
+    struct curl_slist *headers;
+    buf answer;
 } job;
 
 static void job_free(job *j)
@@ -31,6 +38,11 @@ static void job_free(job *j)
     free(j->body);
     free(j->token);
     free(j->secret);
+    if (j->easy)
+        curl_easy_cleanup(j->easy);
+    free(j->url);
+    curl_slist_free_all(j->headers);
+    buf_free(&j->answer);
 }
 
 /* back-off after the n-th failed try: 10 s, 1 min, 5 min, 15 min, 1 h, … */
@@ -133,12 +145,18 @@ static void send_log(notify_ctx *n, job *j)
     j->ok = true;
 }
 
-static void send_kannel(notify_ctx *n, CURL *curl, job *j)
+/* Kannel's sendsms: the request for one message (NULL with j->error set when it cannot be) */
+static CURL *prepare_kannel(notify_ctx *n, job *j)
 {
     if (!n->cfg.kannel_url) {
         snprintf(j->error, sizeof j->error, "kannel_url is not configured");
         j->permanent = true;
-        return;
+        return NULL;
+    }
+    CURL *curl = curl_easy_init();
+    if (!curl) {
+        snprintf(j->error, sizeof j->error, "kannel: cannot start a request");
+        return NULL;
     }
     char *text = curl_easy_escape(curl, j->body, 0);
     char *dlr_raw = xasprintf("%s/api/v1/notifications/%lld/dlr?token=%s&status=%%d",
@@ -150,31 +168,9 @@ static void send_kannel(notify_ctx *n, CURL *curl, job *j)
     char *to = curl_easy_escape(curl, j->recipient, 0);
     char *from = curl_easy_escape(curl, n->cfg.sms_from ? n->cfg.sms_from : "10086", 0);
     /* Chinese needs both coding=2 (UCS-2) and charset=UTF-8 (what we hand over) */
-    char *url = xasprintf("%s?username=%s&password=%s&from=%s&to=%s&coding=2&charset=UTF-8"
-                          "&text=%s&dlr-mask=31&dlr-url=%s",
-                          n->cfg.kannel_url, user, pass, from, to, text, dlr);
-    buf answer;
-    buf_init(&answer, 4096);
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-    CURLcode cc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK) {
-        snprintf(j->error, sizeof j->error, "kannel: %s", curl_easy_strerror(cc));
-    } else if (status == 202 || status == 200) {
-        j->ok = true;
-    } else {
-        snprintf(j->error, sizeof j->error, "kannel answered %ld: %.120s", status,
-                 answer.data ? answer.data : "");
-        j->permanent = status == 400 || status == 403; /* bad request or credentials */
-    }
-    buf_free(&answer);
-    free(url);
+    j->url = xasprintf("%s?username=%s&password=%s&from=%s&to=%s&coding=2&charset=UTF-8"
+                       "&text=%s&dlr-mask=31&dlr-url=%s",
+                       n->cfg.kannel_url, user, pass, from, to, text, dlr);
     free(dlr_raw);
     curl_free(text);
     curl_free(dlr);
@@ -182,15 +178,35 @@ static void send_kannel(notify_ctx *n, CURL *curl, job *j)
     curl_free(pass);
     curl_free(to);
     curl_free(from);
+    curl_easy_setopt(curl, CURLOPT_URL, j->url);
+    return curl;
 }
 
-static void send_webhook(CURL *curl, job *j)
+static void finish_kannel(job *j, CURLcode cc, long status)
 {
-    struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Content-Type: application/json");
+    if (cc != CURLE_OK) {
+        snprintf(j->error, sizeof j->error, "kannel: %s", curl_easy_strerror(cc));
+    } else if (status == 202 || status == 200) {
+        j->ok = true;
+    } else {
+        snprintf(j->error, sizeof j->error, "kannel answered %ld: %.120s", status,
+                 j->answer.data ? j->answer.data : "");
+        j->permanent = status == 400 || status == 403; /* bad request or credentials */
+    }
+}
+
+/* a TMF event hub: POST the event, signed when the hub gave a secret */
+static CURL *prepare_webhook(job *j)
+{
+    CURL *curl = curl_easy_init();
+    if (!curl) {
+        snprintf(j->error, sizeof j->error, "webhook: cannot start a request");
+        return NULL;
+    }
+    j->headers = curl_slist_append(j->headers, "Content-Type: application/json");
     char line[160];
     snprintf(line, sizeof line, "X-Shouye-Delivery: %lld", (long long)j->id);
-    h = curl_slist_append(h, line);
+    j->headers = curl_slist_append(j->headers, line);
     if (j->secret) {
         /* the receiver checks HMAC-SHA256(secret, body) */
         unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -201,22 +217,17 @@ static void send_webhook(CURL *curl, job *j)
         char hex[2 * sizeof mac + 1];
         sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
         snprintf(line, sizeof line, "X-Shouye-Signature: sha256=%s", hex);
-        h = curl_slist_append(h, line);
+        j->headers = curl_slist_append(j->headers, line);
     }
-    buf answer;
-    buf_init(&answer, 4096);
-    curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, j->recipient);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, j->body);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, j->headers);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-    CURLcode cc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    return curl;
+}
+
+static void finish_webhook(job *j, CURLcode cc, long status)
+{
     if (cc != CURLE_OK) {
         snprintf(j->error, sizeof j->error, "webhook: %s", curl_easy_strerror(cc));
     } else if (status >= 200 && status < 300) {
@@ -225,8 +236,49 @@ static void send_webhook(CURL *curl, job *j)
         snprintf(j->error, sizeof j->error, "webhook answered %ld", status);
         j->permanent = status >= 400 && status < 500 && status != 408 && status != 429;
     }
-    buf_free(&answer);
-    curl_slist_free_all(h);
+}
+
+/* Deliver the claimed jobs: up to PARALLEL requests in flight on one multi handle. */
+static void deliver(notify_ctx *n, CURLM *m, job **todo, int count)
+{
+    int next = 0, running = 0;
+    while (next < count || running > 0) {
+        while (next < count && running < PARALLEL) {
+            job *j = todo[next++];
+            bool hook = strcmp(j->channel, "webhook") == 0;
+            j->easy = hook ? prepare_webhook(j) : prepare_kannel(n, j);
+            if (!j->easy)
+                continue;
+            buf_init(&j->answer, 4096);
+            curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, 10000L);
+            curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, sink);
+            curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, &j->answer);
+            curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+            curl_multi_add_handle(m, j->easy);
+            running++;
+        }
+        int still = 0;
+        curl_multi_perform(m, &still);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            job *j = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+            long status = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+            if (strcmp(j->channel, "webhook") == 0)
+                finish_webhook(j, msg->data.result, status);
+            else
+                finish_kannel(j, msg->data.result, status);
+            curl_multi_remove_handle(m, msg->easy_handle);
+            running--;
+        }
+        if (running > 0)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
 }
 
 /* ---- the loop ---- */
@@ -260,7 +312,7 @@ static int load_due(notify_ctx *n, const char *channel, job *jobs)
     return count;
 }
 
-static bool run_once(notify_ctx *n, const char *channel, CURL *curl)
+static bool run_once(notify_ctx *n, const char *channel, CURLM *multi)
 {
     job jobs[BATCH];
     int count = load_due(n, channel, jobs);
@@ -280,19 +332,25 @@ static bool run_once(notify_ctx *n, const char *channel, CURL *curl)
     json_t *claimed = rc ? NULL : c.out;
     json_decref(c.in);
     json_t *results = json_array();
+    /* the claimed ones go out together; the log adapter needs no network */
+    job *todo[BATCH];
+    int ntodo = 0;
+    bool mine[BATCH] = {false};
     for (int i = 0; i < count; i++) {
-        job *j = &jobs[i];
-        bool mine = false;
         size_t k;
         json_t *v;
-        json_array_foreach(claimed, k, v) mine |= json_integer_value(v) == j->id;
-        if (mine) {
-            if (strcmp(j->channel, "webhook") == 0)
-                send_webhook(curl, j);
-            else if (strcmp(n->cfg.sms, "kannel") == 0)
-                send_kannel(n, curl, j);
-            else
-                send_log(n, j);
+        json_array_foreach(claimed, k, v) mine[i] |= json_integer_value(v) == jobs[i].id;
+        if (!mine[i])
+            continue;
+        if (strcmp(jobs[i].channel, "webhook") == 0 || strcmp(n->cfg.sms, "kannel") == 0)
+            todo[ntodo++] = &jobs[i];
+        else
+            send_log(n, &jobs[i]);
+    }
+    deliver(n, multi, todo, ntodo);
+    for (int i = 0; i < count; i++) {
+        job *j = &jobs[i];
+        if (mine[i]) {
             json_array_append_new(results,
                                   json_pack("{s:I, s:i, s:b, s:b, s:s}", "id", (json_int_t)j->id,
                                             "attempts", j->attempts, "ok", j->ok, "permanent",
@@ -325,7 +383,7 @@ void *notify_sender_main(void *arg)
     notify_ctx *n = me->n;
     pthread_setname_np(pthread_self(),
                        strcmp(me->channel, "sms") == 0 ? "notify-sms" : "notify-hook");
-    CURL *curl = curl_easy_init();
+    CURLM *multi = curl_multi_init();
     pthread_mutex_lock(&n->lock);
     while (!n->stop) {
         if (!me->kick) {
@@ -342,12 +400,12 @@ void *notify_sender_main(void *arg)
         if (n->stop)
             break;
         pthread_mutex_unlock(&n->lock);
-        bool more = curl && run_once(n, me->channel, curl);
+        bool more = multi && run_once(n, me->channel, multi);
         pthread_mutex_lock(&n->lock);
         if (more)
             me->kick = true;
     }
     pthread_mutex_unlock(&n->lock);
-    curl_easy_cleanup(curl);
+    curl_multi_cleanup(multi);
     return NULL;
 }
