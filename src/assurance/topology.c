@@ -364,10 +364,313 @@ static void elements(req *r)
     req_list(r, arr, total);
 }
 
+/* ---- import (A6): PUT /api/v1/topology merges areas and elements, then renumbers ---- */
+
+#define IMPORT_MAX 100000
+
+static const char *const area_levels[] = {"province", "city", "district", "grid", NULL};
+static const char *const element_kinds[] = {"network", "headend", "opticalNode", "amplifier",
+                                            "core",    "site",    "cell",        "olt",
+                                            "onu",     "switch",  "router",      NULL};
+static const char *const networks[] = {"cable", "mobile", "fixed", NULL};
+
+static const json_field area_fields[] = {
+    {"code", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"parent", JT_STRING, JF_NULLABLE, 64, NULL},
+    {"name", JT_STRING, JF_REQUIRED, 100, NULL},
+    {"level", JT_STRING, JF_REQUIRED, 16, area_levels},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static const json_field element_fields[] = {
+    {"id", JT_STRING, JF_REQUIRED, 64, NULL},
+    {"parent", JT_STRING, JF_NULLABLE, 64, NULL},
+    {"kind", JT_STRING, JF_REQUIRED, 16, element_kinds},
+    {"name", JT_STRING, JF_REQUIRED, 100, NULL},
+    {"network", JT_STRING, JF_REQUIRED, 16, networks},
+    {"area", JT_STRING, JF_NULLABLE, 64, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static bool element_id_ok(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+static err check_import(const json_t *b, problem *p)
+{
+    const json_t *areas = json_object_get(b, "areas"), *els = json_object_get(b, "elements");
+    if (!areas && !els)
+        return problem_missing(p, "elements");
+    if (json_array_size(areas) + json_array_size(els) > IMPORT_MAX)
+        return problem_field(p, "elements", "at most %d areas and elements per request",
+                             IMPORT_MAX);
+    size_t i;
+    json_t *v;
+    char path[40];
+    json_array_foreach(areas, i, v)
+    {
+        snprintf(path, sizeof path, "areas[%zu]", i);
+        err rc = json_check(v, area_fields, path, p);
+        if (rc)
+            return rc;
+        if (!area_code_ok(jstr(v, "code")))
+            return problem_field(p, path, "code must be an area code like GD.SZ.NS");
+        const char *parent = jstr(v, "parent");
+        if (parent && !area_under(jstr(v, "code"), parent))
+            return problem_field(p, path, "code must lie under its parent (%s.…)", parent);
+    }
+    json_array_foreach(els, i, v)
+    {
+        snprintf(path, sizeof path, "elements[%zu]", i);
+        err rc = json_check(v, element_fields, path, p);
+        if (rc)
+            return rc;
+        if (!element_id_ok(jstr(v, "id")))
+            return problem_field(p, path, "id: letters, digits, '-', '_' or '.'");
+        if (str_eq(jstr(v, "parent"), jstr(v, "id")))
+            return problem_field(p, path, "an element cannot be its own parent");
+    }
+    return ERR_OK;
+}
+
+typedef struct {
+    char *id, *parent;
+    int64_t old_pos, pos, last;
+    int *kids, nkids, capkids;
+    bool seen;
+} node;
+
+static node *nodes_g; /* engine thread only: qsort_r context would do, but keep it simple */
+
+static int cmp_kid_plain(const void *a, const void *b)
+{
+    const node *x = &nodes_g[*(const int *)a], *y = &nodes_g[*(const int *)b];
+    /* existing elements keep their order; new ones follow, by id */
+    if (x->old_pos != y->old_pos) {
+        if (!x->old_pos)
+            return 1;
+        if (!y->old_pos)
+            return -1;
+        return x->old_pos < y->old_pos ? -1 : 1;
+    }
+    return strcmp(x->id, y->id);
+}
+
+/* number the forest in pre-order; false when an element is not reachable (a cycle) */
+static void number(node *ns, int i, int64_t *next)
+{
+    /* iterative DFS: the tree may be deep */
+    int cap = 64, top = 0;
+    int *stack = xmalloc(sizeof *stack * (size_t)cap), *iter = xmalloc(sizeof *iter * (size_t)cap);
+    stack[top] = i;
+    iter[top] = 0;
+    ns[i].pos = (*next)++;
+    ns[i].seen = true;
+    while (top >= 0) {
+        node *n = &ns[stack[top]];
+        if (iter[top] < n->nkids) {
+            int k = n->kids[iter[top]++];
+            if (ns[k].seen)
+                continue;
+            ns[k].seen = true;
+            ns[k].pos = (*next)++;
+            if (++top == cap) {
+                cap *= 2;
+                stack = xrealloc(stack, sizeof *stack * (size_t)cap);
+                iter = xrealloc(iter, sizeof *iter * (size_t)cap);
+            }
+            stack[top] = k;
+            iter[top] = 0;
+        } else {
+            n->last = *next - 1;
+            top--;
+        }
+    }
+    free(stack);
+    free(iter);
+}
+
+static int find_node(node *ns, int n, const char *id)
+{
+    /* ns is sorted by id */
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(ns[mid].id, id);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+static err apply_import(engine *e, cmd *c)
+{
+    store *s = engine_store(e);
+    const json_t *areas = json_object_get(c->in, "areas"), *els = json_object_get(c->in, "elements");
+    size_t i;
+    json_t *v;
+    err rc = ERR_OK;
+    /* areas first (parents before children: the codes say who is under whom) */
+    json_array_foreach(areas, i, v)
+    {
+        rc = store_exec(s,
+                        "INSERT INTO areas(code, parent, name, level) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT (code) DO UPDATE SET parent = excluded.parent,"
+                        " name = excluded.name, level = excluded.level",
+                        (store_val[]){SV_S(jstr(v, "code")), SV_S(jstr(v, "parent")),
+                                      SV_S(jstr(v, "name")), SV_S(jstr(v, "level"))},
+                        4);
+        if (rc)
+            return rc;
+    }
+    json_array_foreach(areas, i, v)
+    {
+        if (!jstr(v, "parent"))
+            continue;
+        char field[40];
+        snprintf(field, sizeof field, "areas[%zu].parent", i);
+        rc = engine_require_row(e, c, "areas", "code", jstr(v, "parent"), field, "area");
+        if (rc)
+            return rc;
+    }
+    json_array_foreach(els, i, v)
+    {
+        char field[40];
+        snprintf(field, sizeof field, "elements[%zu].area", i);
+        rc = engine_require_row(e, c, "areas", "code", jstr(v, "area"), field, "area");
+        if (!rc)
+            rc = store_exec(s,
+                            "INSERT INTO elements(id, parent, kind, name, network, area, pos, last)"
+                            " VALUES (?, ?, ?, ?, ?, ?, 0, 0) ON CONFLICT (id) DO UPDATE SET"
+                            " parent = excluded.parent, kind = excluded.kind,"
+                            " name = excluded.name, network = excluded.network,"
+                            " area = excluded.area",
+                            (store_val[]){SV_S(jstr(v, "id")), SV_S(jstr(v, "parent")),
+                                          SV_S(jstr(v, "kind")), SV_S(jstr(v, "name")),
+                                          SV_S(jstr(v, "network")), SV_S(jstr(v, "area"))},
+                            6);
+        if (rc)
+            return rc;
+    }
+    /* renumber the whole forest in pre-order */
+    store_res *r;
+    rc = store_query(s, "SELECT id, parent, pos FROM elements ORDER BY id", NULL, 0, &r);
+    if (rc)
+        return rc;
+    int n = store_rows(r);
+    node *ns = xcalloc((size_t)n + 1, sizeof *ns);
+    for (int k = 0; k < n; k++) {
+        ns[k].id = xstrdup(store_text(r, k, 0));
+        ns[k].parent = store_text(r, k, 1) ? xstrdup(store_text(r, k, 1)) : NULL;
+        ns[k].old_pos = store_int(r, k, 2);
+    }
+    store_res_free(r);
+    int nroots = 0;
+    int *roots = xcalloc((size_t)n + 1, sizeof *roots);
+    for (int k = 0; k < n && !rc; k++) {
+        if (!ns[k].parent) {
+            roots[nroots++] = k;
+            continue;
+        }
+        int p = find_node(ns, n, ns[k].parent);
+        if (p < 0) {
+            rc = problem_set(&c->prob, ERR_INVALID, 422, "invalidField", "elements",
+                             "elements: %s names parent %s, which is not in the topology",
+                             ns[k].id, ns[k].parent);
+            break;
+        }
+        node *pn = &ns[p];
+        if (pn->nkids == pn->capkids) {
+            pn->capkids = pn->capkids ? pn->capkids * 2 : 4;
+            pn->kids = xrealloc(pn->kids, sizeof *pn->kids * (size_t)pn->capkids);
+        }
+        pn->kids[pn->nkids++] = k;
+    }
+    int64_t next = 1;
+    if (!rc) {
+        nodes_g = ns;
+        qsort(roots, (size_t)nroots, sizeof *roots, cmp_kid_plain);
+        for (int k = 0; k < n; k++)
+            if (ns[k].nkids > 1)
+                qsort(ns[k].kids, (size_t)ns[k].nkids, sizeof *ns[k].kids, cmp_kid_plain);
+        nodes_g = NULL;
+        for (int k = 0; k < nroots; k++)
+            number(ns, roots[k], &next);
+        for (int k = 0; k < n && !rc; k++)
+            if (!ns[k].seen)
+                rc = problem_set(&c->prob, ERR_INVALID, 422, "invalidField", "elements",
+                                 "elements: %s is in a cycle of parents", ns[k].id);
+    }
+    int moved = 0;
+    for (int k = 0; k < n && !rc; k++) {
+        rc = store_exec(s, "UPDATE elements SET pos = ?, last = ? WHERE id = ?",
+                        (store_val[]){SV_I(ns[k].pos), SV_I(ns[k].last), SV_S(ns[k].id)}, 3);
+        if (!rc && ns[k].pos != ns[k].old_pos) {
+            /* whoever hangs from a renumbered element follows it */
+            moved++;
+            rc = store_exec(s, "UPDATE subscribers SET attach_pos = ? WHERE attachment = ?",
+                            (store_val[]){SV_I(ns[k].pos), SV_S(ns[k].id)}, 2);
+            if (!rc)
+                rc = store_exec(s, "UPDATE alarms SET object_pos = ? WHERE object_id = ?",
+                                (store_val[]){SV_I(ns[k].pos), SV_S(ns[k].id)}, 2);
+            if (!rc)
+                rc = store_exec(s,
+                                "UPDATE incidents SET element_pos = ?, element_last = ?"
+                                " WHERE element_id = ?",
+                                (store_val[]){SV_I(ns[k].pos), SV_I(ns[k].last), SV_S(ns[k].id)},
+                                3);
+        } else if (!rc && ns[k].last != 0) {
+            rc = store_exec(s,
+                            "UPDATE incidents SET element_last = ? WHERE element_id = ?"
+                            " AND element_last <> ?",
+                            (store_val[]){SV_I(ns[k].last), SV_S(ns[k].id), SV_I(ns[k].last)}, 3);
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        free(ns[k].id);
+        free(ns[k].parent);
+        free(ns[k].kids);
+    }
+    free(ns);
+    free(roots);
+    if (rc)
+        return rc;
+    json_t *summary = json_pack("{s:i, s:i, s:i, s:i}", "areas", (int)json_array_size(areas),
+                                "elements", (int)json_array_size(els), "elementsTotal", n,
+                                "renumbered", moved);
+    rc = engine_audit(e, c->actor, "import", "topology", "all", NULL, summary);
+    if (!rc)
+        rc = engine_emit(e, "topology.imported", "topology", "all", c->actor,
+                         json_incref(summary));
+    c->out = summary;
+    c->status = 200;
+    return rc;
+}
+
+static void import(req *r)
+{
+    static const json_field fields[] = {{"areas", JT_ARRAY, 0, 0, NULL},
+                                        {"elements", JT_ARRAY, 0, 0, NULL},
+                                        {NULL, 0, 0, 0, NULL}};
+    req_submit_checked(r, fields, check_import, apply_import);
+}
+
 static const route routes[] = {
     {"GET", "/api/v1/areas", ROUTE_ANY, areas},
     {"GET", "/api/v1/elements", ROUTE_ANY, elements},
     {"GET", "/api/v1/elements/{id}", ROUTE_ANY, element},
+    {"PUT", "/api/v1/topology", ROLE_ADMIN | ROLE_INTEGRATION, import},
     {NULL, NULL, 0, NULL},
 };
 
@@ -382,3 +685,4 @@ void assurance_register(assurance_ctx *a, http_server *s)
     metrics_register(a, s);
     quality_register(a, s);
 }
+

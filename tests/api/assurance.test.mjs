@@ -429,3 +429,46 @@ describe('the service quality map (A10)', () => {
     assert.equal(cell('voice', 'GD.SZ.LG').health, 'grey');
   });
 });
+
+describe('topology import (A6)', () => {
+  test('bad trees are refused with the element named', async () => {
+    const kind = await srv.api('PUT', '/api/v1/topology', { token: integ, body: { elements: [{ id: 'X-1', kind: 'toaster', name: 'x', network: 'cable' }] } });
+    assert.equal(kind.status, 400);
+    assert.match(kind.json.message, /elements\[0\]\.kind/);
+    const orphan = await srv.api('PUT', '/api/v1/topology', { token: integ, body: { elements: [{ id: 'X-2', parent: 'NOPE', kind: 'amplifier', name: 'x', network: 'cable' }] } });
+    assert.equal(orphan.status, 422);
+    assert.match(orphan.json.message, /NOPE/);
+    const cycle = await srv.api('PUT', '/api/v1/topology', { token: integ, body: { elements: [
+      { id: 'X-3', parent: 'X-4', kind: 'amplifier', name: 'x', network: 'cable' },
+      { id: 'X-4', parent: 'X-3', kind: 'amplifier', name: 'y', network: 'cable' }] } });
+    assert.equal(cycle.status, 422);
+    assert.match(cycle.json.message, /cycle/);
+    assert.equal((await srv.api('GET', '/api/v1/elements/X-3', { token: agent })).status, 404, 'nothing half-written');
+    assert.equal((await srv.api('PUT', '/api/v1/topology', { token: agent, body: { elements: [] } })).status, 403);
+  });
+
+  test('a new node in the middle of the tree: positions renumbered, everyone still under the right element', async () => {
+    const before17 = (await srv.api('GET', '/api/v1/elements/ON-NS-017', { token: agent })).json.subscribersUnder;
+    const beforeHe = (await srv.api('GET', '/api/v1/elements/HE-SZ', { token: agent })).json.subscribersUnder;
+    const r = await srv.api('PUT', '/api/v1/topology', { token: integ, body: {
+      areas: [{ code: 'GD.SZ.NS.G05', parent: 'GD.SZ.NS', name: '南山区第5网格', level: 'grid' }],
+      elements: [
+        { id: 'AMP-NS-900-1', parent: 'ON-NS-900', kind: 'amplifier', name: '南山区光机900放大器1', network: 'cable', area: 'GD.SZ.NS.G05' },
+        { id: 'ON-NS-900', parent: 'HE-SZ', kind: 'opticalNode', name: '南山区光机900', network: 'cable', area: 'GD.SZ.NS' },
+      ] } });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.elements, 2);
+    assert.equal((await srv.api('GET', '/api/v1/elements/ON-NS-017', { token: agent })).json.subscribersUnder, before17);
+    const s = await srv.api('POST', '/api/v1/subscribers', { token: integ, body: { msisdn: '13400000001', name: '新小区用户', area: 'GD.SZ.NS.G05', attachment: 'AMP-NS-900-1' } });
+    assert.equal(s.status, 201);
+    const node = (await srv.api('GET', '/api/v1/elements/ON-NS-900', { token: agent })).json;
+    assert.equal(node.subscribersUnder, 1);
+    assert.deepEqual(node.path.map((p) => p.id), ['CABLE', 'HE-SZ']);
+    assert.equal((await srv.api('GET', '/api/v1/elements/HE-SZ', { token: agent })).json.subscribersUnder, beforeHe + 1);
+    // an incident on the new node reaches its subscriber
+    const sp = await srv.api('POST', SP, { token: sup, body: { category: 'network', description: '新光机故障', priority: 3, reason: '光机故障', originatorParty: { id: 'supervisor1' }, affectedResource: [{ id: 'ON-NS-900' }] } });
+    assert.equal(sp.json.affectedNumberOfServices, 1);
+    const o = (await srv.api('GET', '/api/v1/subscribers/13400000001/overview', { token: agent })).json;
+    assert.equal(o.incidents[0].id, sp.json.id);
+  });
+});
