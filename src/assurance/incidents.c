@@ -1515,6 +1515,122 @@ static void list(req *r)
     req_list(r, arr, total);
 }
 
+/* ---- the IVR (A9): what to tell a caller, and taking their call as a contact ---- */
+
+static json_t *ivr_answer(store *s, const char *caller, int tz)
+{
+    json_t *inc = assurance_incidents_for(s, caller, tz);
+    json_t *first = json_array_get(inc, 0);
+    json_t *o = json_pack("{s:b, s:o}", "knownIncident", first != NULL, "incidents", inc);
+    if (first) {
+        const char *svc = jstr(json_array_get(json_object_get(first, "affectedService"), 0), "id");
+        const char *when = jstr(first, "expectedRestoreDate");
+        char w[40] = "";
+        if (when)
+            snprintf(w, sizeof w, "%.2s月%.2s日%.5s", when + 5, when + 8, when + 11);
+        char *zh = xasprintf("您好，您所在区域的%s业务因网络故障暂时受影响，我们正在全力抢修%s%s。"
+                             "故障恢复后将短信通知您。如需人工服务请按0。",
+                             service_zh(svc), w[0] ? "，预计" : "", w[0] ? w : "");
+        char *en = xasprintf("Hello. %s in your area is affected by a network fault and is being "
+                             "repaired%s%s. We will text you when it is restored. Press 0 for an "
+                             "agent.",
+                             svc ? svc : "Service", when ? ", expected by " : "",
+                             when ? when : "");
+        json_object_set_new(o, "prompt", json_pack("{s:s, s:s}", "zh", zh, "en", en));
+        free(zh);
+        free(en);
+    }
+    return o;
+}
+
+static void ivr_status(req *r)
+{
+    store *s = req_store(r);
+    if (!s)
+        return;
+    const char *caller = req_query(r, "caller");
+    if (!caller || !notify_msisdn_ok(caller)) {
+        req_fail(r, 400, "invalidField", "caller", "caller: a mobile number of 11 digits");
+        return;
+    }
+    const char *m = caller + strlen(caller) - 11;
+    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
+    json_t *o = ivr_answer(s, m, req_tz(r));
+    if (txn)
+        store_exec(s, "COMMIT", NULL, 0);
+    req_json(r, 200, o);
+}
+
+static json_t *render_ivr(cmd *c, store *reader, void *route_ctx)
+{
+    assurance_ctx *a = route_ctx;
+    json_t *o = ivr_answer(reader, jstr(c->in, "caller"), a ? a->cfg.tz : 480);
+    json_object_set_new(o, "promised", json_boolean(c->out_id > 0));
+    return o;
+}
+
+/* a caller who stays in the IVR: counted as a report, and promised the restore message */
+static err apply_ivr_contact(engine *e, cmd *c)
+{
+    const char *caller = jstr(c->in, "caller");
+    err rc = engine_require_row(e, c, "subscribers", "msisdn", caller, "caller", "subscriber");
+    if (rc)
+        return rc;
+    char ref[40];
+    snprintf(ref, sizeof ref, "ivr:%lld", (long long)engine_now(e));
+    ticket_attach_ask ask = {0, caller, jstr(c->in, "kind") ? jstr(c->in, "kind") : "faultReport",
+                             jstr(c->in, "service"), NULL};
+    rc = signals_take(e, engine_now(e), ask.ticket_type, ask.service, NULL, caller, ref);
+    if (!rc)
+        rc = signals_flush(e);
+    else
+        signals_discard();
+    store_res *r;
+    if (!rc)
+        rc = store_query(engine_store(e),
+                         "SELECT i.id FROM subscribers s JOIN incidents i ON i.active = 1 AND " AFFECTS
+                         " WHERE s.msisdn = ? ORDER BY i.level, i.id LIMIT 1",
+                         (store_val[]){SV_S(caller)}, 1, &r);
+    if (rc)
+        return rc;
+    int64_t id = store_rows(r) ? store_int(r, 0, 0) : 0;
+    store_res_free(r);
+    if (id) {
+        rc = store_exec(engine_store(e),
+                        "INSERT INTO incident_impact(incident_id, msisdn, rank, promised)"
+                        " VALUES (?, ?, 9, 1) ON CONFLICT (incident_id, msisdn)"
+                        " DO UPDATE SET promised = 1",
+                        (store_val[]){SV_I(id), SV_S(caller)}, 2);
+        if (!rc)
+            rc = track(e, id, c->actor, NULL, "IVR来电已关联，恢复后短信告知");
+        if (!rc)
+            rc = emit(e, "incident.contactAttached", id, c->actor,
+                      json_pack("{s:s}", "channel", "ivr"));
+    }
+    c->out_id = id;
+    c->render = render_ivr;
+    c->status = 200;
+    return rc;
+}
+
+static err check_ivr(const json_t *b, problem *p)
+{
+    if (!notify_msisdn_ok(jstr(b, "caller")))
+        return problem_field(p, "caller", "a mobile number of 11 digits");
+    return ERR_OK;
+}
+
+static const char *const report_kinds[] = {"complaint", "faultReport", NULL};
+
+static void ivr_contact(req *r)
+{
+    static const json_field fields[] = {{"caller", JT_STRING, JF_REQUIRED, 16, NULL},
+                                        {"service", JT_STRING, 0, 32, NULL},
+                                        {"kind", JT_STRING, 0, 16, report_kinds},
+                                        {NULL, 0, 0, 0, NULL}};
+    req_submit_checked(r, fields, check_ivr, apply_ivr_contact);
+}
+
 #define READ ROUTE_ANY
 #define WRITE (ROLE_SPECIALIST | ROLE_ENGINEER | ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_INTEGRATION)
 
@@ -1524,6 +1640,8 @@ static const route routes[] = {
     {"GET", SP_BASE "/{id}", READ, get_one},
     {"PATCH", SP_BASE "/{id}", WRITE, patch},
     {"GET", SP_BASE "/{id}/affected", READ, affected},
+    {"GET", "/api/v1/ivr/status", ROLE_AGENT | ROLE_ADMIN | ROLE_INTEGRATION, ivr_status},
+    {"POST", "/api/v1/ivr/contacts", ROLE_ADMIN | ROLE_INTEGRATION, ivr_contact},
     {NULL, NULL, 0, NULL},
 };
 

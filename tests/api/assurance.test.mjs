@@ -472,3 +472,29 @@ describe('topology import (A6)', () => {
     assert.equal(o.incidents[0].id, sp.json.id);
   });
 });
+
+describe('the IVR knows too (A9)', () => {
+  test('a caller under an incident hears it, is counted and promised the restore message', async () => {
+    const bad = await srv.api('GET', '/api/v1/ivr/status?caller=12345', { token: integ });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /caller/);
+    const st = (await srv.api('GET', '/api/v1/ivr/status?caller=8613400000001', { token: integ })).json;
+    assert.equal(st.knownIncident, true);
+    assert.match(st.prompt.zh, /网络故障暂时受影响/);
+    assert.match(st.prompt.zh, /预计/);
+    const none = (await srv.api('GET', '/api/v1/ivr/status?caller=13700000011', { token: integ })).json;
+    assert.equal(none.knownIncident, false);
+    assert.equal(none.prompt, undefined);
+    const c = await srv.api('POST', '/api/v1/ivr/contacts', { token: integ, body: { caller: '13400000001', kind: 'faultReport' } });
+    assert.equal(c.status, 200, JSON.stringify(c.json));
+    assert.equal(c.json.promised, true);
+    const id = c.json.incidents[0].id;
+    const sp = (await srv.api('GET', `${SP}/${id}`, { token: sup })).json;
+    assert.equal(sp.notifications.promisedOnContact, 1);
+    await srv.api('PATCH', `${SP}/${id}`, { token: sup, body: { stage: 'restore' } });
+    await srv.advance(admin, 24 * HOUR); // past any quiet hours
+    await srv.advance(admin, 1000);
+    const msgs = (await srv.api('GET', `/api/v1/notifications?template=incident.restored&entityId=${id}`, { token: admin })).json;
+    assert.deepEqual(msgs.map((m) => m.recipient), ['13400000001']);
+  });
+});
