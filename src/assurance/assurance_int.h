@@ -71,7 +71,17 @@ prober *prober_start(engine *e);
 void prober_stop(prober *pr);
 
 void signals_attach_engine(engine *e);
-/* on the engine thread: take one complaint / fault-report signal */
+/* on the engine thread: take complaint / fault-report signals (a caller's position and area are
+ * looked up here) */
+typedef struct signal_in {
+    int64_t time;
+    const char *kind, *service, *area, *msisdn, *ref;
+    /* filled in */
+    bool found, has_pos;
+    int64_t pos;
+    char sub_area[72];
+} signal_in;
+err signals_take_many(engine *e, signal_in *in, int n);
 err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
                  const char *msisdn, const char *ref);
 /* Write the hourly counts gathered since the last flush (end of every command that took

@@ -294,64 +294,145 @@ static err hour_count(engine *e, const char *svc, const char *area, int64_t hour
     }
 }
 
-err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
-                 const char *msisdn, const char *ref)
+#define LOOKUP_CHUNK 500 /* callers looked up per statement */
+#define INSERT_ROWS 100   /* signals written per statement */
+
+static int by_msisdn(const void *a, const void *b)
+{
+    const signal_in *x = *(signal_in *const *)a, *y = *(signal_in *const *)b;
+    return strcmp(x->msisdn, y->msisdn);
+}
+
+/* where each caller hangs and lives: one IN (…) query per LOOKUP_CHUNK callers */
+static err lookup_callers(store *s, signal_in *in, int n)
+{
+    signal_in **sorted = xcalloc((size_t)LOOKUP_CHUNK, sizeof *sorted);
+    err rc = ERR_OK;
+    for (int base = 0; !rc && base < n; base += LOOKUP_CHUNK) {
+        int m = 0;
+        store_val args[LOOKUP_CHUNK];
+        for (int i = base; i < n && i < base + LOOKUP_CHUNK; i++)
+            if (in[i].msisdn) {
+                sorted[m] = &in[i];
+                args[m++] = SV_S(in[i].msisdn);
+            }
+        if (!m)
+            continue;
+        qsort(sorted, (size_t)m, sizeof *sorted, by_msisdn);
+        buf sql;
+        buf_init(&sql, 0);
+        buf_adds(&sql, "SELECT msisdn, attach_pos, area FROM subscribers WHERE msisdn IN (?");
+        for (int k = 1; k < m; k++)
+            buf_adds(&sql, ", ?");
+        buf_adds(&sql, ")");
+        store_res *r;
+        rc = store_query(s, sql.data, args, m, &r);
+        buf_free(&sql);
+        if (rc)
+            break;
+        for (int j = 0; j < store_rows(r); j++) {
+            /* binary search the sorted callers, then every signal from that number */
+            const char *msisdn = store_text(r, j, 0);
+            int lo = 0, hi = m - 1, at = -1;
+            while (lo <= hi) {
+                int mid = (lo + hi) / 2, c = strcmp(sorted[mid]->msisdn, msisdn);
+                if (c == 0) {
+                    at = mid;
+                    hi = mid - 1; /* the first of equal ones */
+                } else if (c < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            for (int k = at; at >= 0 && k < m && strcmp(sorted[k]->msisdn, msisdn) == 0; k++) {
+                signal_in *x = sorted[k];
+                x->found = true;
+                x->has_pos = !store_isnull(r, j, 1);
+                x->pos = x->has_pos ? store_int(r, j, 1) : 0;
+                if (!x->area && store_text(r, j, 2))
+                    snprintf(x->sub_area, sizeof x->sub_area, "%s", store_text(r, j, 2));
+            }
+        }
+        store_res_free(r);
+    }
+    free(sorted);
+    return rc;
+}
+
+err signals_take_many(engine *e, signal_in *in, int n)
 {
     store *s = engine_store(e);
     assurance_ctx *a = actx(e);
     err rc;
     if (!a->lines_loaded && (rc = lines_load(e)))
         return rc;
-    int64_t pos = 0;
-    bool has_pos = false;
-    char sub_area[72] = "";
-    if (msisdn) {
-        store_res *r;
-        rc = store_query(s, "SELECT attach_pos, area FROM subscribers WHERE msisdn = ?",
-                         (store_val[]){SV_S(msisdn)}, 1, &r);
-        if (rc)
-            return rc;
-        if (store_rows(r)) {
-            has_pos = !store_isnull(r, 0, 0);
-            pos = has_pos ? store_int(r, 0, 0) : 0;
-            if (store_text(r, 0, 1))
-                snprintf(sub_area, sizeof sub_area, "%s", store_text(r, 0, 1));
+    rc = lookup_callers(s, in, n);
+    for (int i = 0; i < n; i++)
+        if (!in[i].area && in[i].sub_area[0])
+            in[i].area = in[i].sub_area;
+    /* the rows, INSERT_ROWS per statement */
+    for (int base = 0; !rc && base < n; base += INSERT_ROWS) {
+        int m = n - base < INSERT_ROWS ? n - base : INSERT_ROWS;
+        buf sql;
+        buf_init(&sql, 0);
+        buf_adds(&sql, "INSERT INTO signals(id, time, kind, service, area, msisdn, element_pos,"
+                       " ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        for (int k = 1; k < m; k++)
+            buf_adds(&sql, ", (?, ?, ?, ?, ?, ?, ?, ?)");
+        store_val *args = xcalloc((size_t)m * 8, sizeof *args);
+        for (int k = 0; k < m; k++) {
+            signal_in *x = &in[base + k];
+            store_val *v = &args[k * 8];
+            v[0] = SV_I(engine_next_id(e, "signals"));
+            v[1] = SV_I(x->time);
+            v[2] = SV_S(x->kind);
+            v[3] = SV_S(x->service);
+            v[4] = SV_S(x->area ? x->area : "");
+            v[5] = SV_S(x->msisdn);
+            v[6] = SV_OI(x->has_pos, x->pos);
+            v[7] = SV_S(x->ref);
         }
-        store_res_free(r);
+        rc = store_exec(s, sql.data, args, m * 8);
+        free(args);
+        buf_free(&sql);
     }
-    if (!area && sub_area[0])
-        area = sub_area;
-    rc = store_exec(s,
-                    "INSERT INTO signals(id, time, kind, service, area, msisdn, element_pos, ref)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (store_val[]){SV_I(engine_next_id(e, "signals")), SV_I(time), SV_S(kind),
-                                  SV_S(service), SV_S(area), SV_S(msisdn), SV_OI(has_pos, pos),
-                                  SV_S(ref)},
-                    8);
-    /* the hourly history for every level of the area, per service and for all services:
-       counted in memory and written once per command (signals_flush) */
-    if (!rc && area) {
-        char prefix[72];
-        snprintf(prefix, sizeof prefix, "%s", area);
-        for (;;) {
-            for (int k = 0; k < 2 && !rc; k++) {
-                const char *svc = k == 0 ? "*" : service;
-                if (svc)
-                    rc = hour_count(e, svc, prefix, time / 3600000);
+    int64_t now = engine_now(e);
+    for (int i = 0; !rc && i < n; i++) {
+        signal_in *x = &in[i];
+        /* the hourly history for every level of the area, per service and for all services:
+           counted in memory and written once per command (signals_flush) */
+        if (x->area) {
+            char prefix[72];
+            snprintf(prefix, sizeof prefix, "%s", x->area);
+            for (;;) {
+                for (int k = 0; k < 2 && !rc; k++) {
+                    const char *svc = k == 0 ? "*" : x->service;
+                    if (svc)
+                        rc = hour_count(e, svc, prefix, x->time / 3600000);
+                }
+                char *dot = strrchr(prefix, '.');
+                if (rc || !dot)
+                    break;
+                *dot = 0;
             }
-            char *dot = strrchr(prefix, '.');
-            if (rc || !dot)
-                break;
-            *dot = 0;
         }
+        for (line_state *l = a->lines; l && !rc; l = l->next)
+            if (line_matches(l, x->service, x->area)) {
+                if (x->time > now - (int64_t)l->window_min * 60000)
+                    line_add(l, x->time, 1);
+                rc = line_check(e, l);
+            }
     }
-    for (line_state *l = a->lines; l && !rc; l = l->next)
-        if (line_matches(l, service, area)) {
-            if (time > engine_now(e) - (int64_t)l->window_min * 60000)
-                line_add(l, time, 1);
-            rc = line_check(e, l);
-        }
     return rc;
+}
+
+err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
+                 const char *msisdn, const char *ref)
+{
+    signal_in one = {.time = time, .kind = kind, .service = service, .area = area,
+                     .msisdn = msisdn, .ref = ref};
+    return signals_take_many(e, &one, 1);
 }
 
 /* once a minute: lines whose window emptied reset */
@@ -453,50 +534,65 @@ static err apply_batch(engine *e, cmd *c)
     const json_t *items = json_object_get(c->in, "items");
     int64_t now = engine_now(e);
     int signals = 0, created = 0, updated = 0, cleared = 0;
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it)
-    {
-        err rc;
-        if (strcmp(jstr(it, "kind"), "alarm") == 0) {
-            const json_t *al = json_object_get(it, "alarm");
-            int64_t id;
-            bool isnew;
-            rc = alarms_apply_doc(e, al, c->actor, &id, &isnew, &c->prob);
-            if (rc == ERR_NOTFOUND) { /* clearing what is not active: counted, not fatal */
-                memset(&c->prob, 0, sizeof c->prob);
-                rc = ERR_OK;
-            } else if (!rc) {
-                if (strcmp(jstr(al, "state"), "cleared") == 0)
-                    cleared++;
-                else if (isnew)
-                    created++;
-                else
-                    updated++;
-            }
-        } else {
+    size_t n = json_array_size(items);
+    signal_in *run = xcalloc(n + 1, sizeof *run);
+    int nrun = 0;
+    err rc = ERR_OK;
+    /* signals go in runs (one caller lookup and one insert per hundreds); alarms between them
+       in their place */
+    for (size_t i = 0; !rc && i <= n; i++) {
+        json_t *it = i < n ? json_array_get(items, i) : NULL;
+        bool alarm = it && strcmp(jstr(it, "kind"), "alarm") == 0;
+        if (it && !alarm) {
             int64_t t = now;
             if (jstr(it, "time"))
                 time_parse_iso(jstr(it, "time"), actx(e)->cfg.tz, &t);
-            if (t > now)
-                t = now;
-            rc = signals_take(e, t, jstr(it, "kind"), jstr(it, "service"), jstr(it, "area"),
-                              jstr(it, "msisdn"), jstr(it, "ref"));
-            signals++;
+            run[nrun++] = (signal_in){.time = t > now ? now : t,
+                                      .kind = jstr(it, "kind"),
+                                      .service = jstr(it, "service"),
+                                      .area = jstr(it, "area"),
+                                      .msisdn = jstr(it, "msisdn"),
+                                      .ref = jstr(it, "ref")};
+            continue;
         }
-        if (rc) {
-            signals_discard();
-            if (c->prob.status)
-                snprintf(c->prob.field, sizeof c->prob.field, "items[%zu]", i);
-            return rc;
+        if (nrun) {
+            rc = signals_take_many(e, run, nrun);
+            signals += nrun;
+            nrun = 0;
+            if (rc)
+                break;
+        }
+        if (!alarm)
+            continue;
+        const json_t *al = json_object_get(it, "alarm");
+        int64_t id;
+        bool isnew;
+        rc = alarms_apply_doc(e, al, c->actor, &id, &isnew, &c->prob);
+        if (rc == ERR_NOTFOUND) { /* clearing what is not active: counted, not fatal */
+            memset(&c->prob, 0, sizeof c->prob);
+            rc = ERR_OK;
+        } else if (!rc) {
+            if (strcmp(jstr(al, "state"), "cleared") == 0)
+                cleared++;
+            else if (isnew)
+                created++;
+            else
+                updated++;
+        } else if (c->prob.status) {
+            snprintf(c->prob.field, sizeof c->prob.field, "items[%zu]", i);
         }
     }
-    err rc = signals_flush(e);
+    free(run);
+    if (rc) {
+        signals_discard();
+        return rc;
+    }
+    rc = signals_flush(e);
     if (rc)
         return rc;
-    c->out = json_pack("{s:i, s:i, s:i, s:i, s:i}", "accepted", (int)json_array_size(items),
-                       "signals", signals, "alarmsRaised", created, "alarmsUpdated", updated,
-                       "alarmsCleared", cleared);
+    c->out = json_pack("{s:i, s:i, s:i, s:i, s:i}", "accepted", (int)n, "signals", signals,
+                       "alarmsRaised", created, "alarmsUpdated", updated, "alarmsCleared",
+                       cleared);
     c->status = 200;
     return ERR_OK;
 }

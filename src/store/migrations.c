@@ -238,11 +238,12 @@ static const char *const migrations[] = {
     "CREATE INDEX probe_results_probe ON probe_results(probe_id, id);"
     "CREATE INDEX probe_results_time ON probe_results(time);"
     /* complaint and fault-report signals (from work orders and the batch endpoint) */
+    /* every read is by area subtree and time: the rows are kept in that order (one B-tree
+       on SQLite); '' is "no area" */
     "CREATE TABLE signals ("
-    "  id @ID_PK, time BIGINT NOT NULL, kind TEXT NOT NULL, service TEXT, area TEXT,"
-    "  msisdn TEXT, element_pos BIGINT, ref TEXT);"
-    /* every read is by area subtree and time; ids grow with time for pruning */
-    "CREATE INDEX signals_area ON signals(area, time);"
+    "  area TEXT NOT NULL, time BIGINT NOT NULL, id BIGINT NOT NULL, kind TEXT NOT NULL,"
+    "  service TEXT, msisdn TEXT, element_pos BIGINT, ref TEXT,"
+    "  PRIMARY KEY (area, time, id)) @WITHOUT_ROWID;"
     /* the learned baseline: counts per service x area x hour */
     "CREATE TABLE signal_hours ("
     "  service TEXT NOT NULL, area TEXT NOT NULL, hour BIGINT NOT NULL, count BIGINT NOT NULL,"
