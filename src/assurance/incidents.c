@@ -760,10 +760,11 @@ typedef struct {
 } notify_state;
 
 /* the passes of the opening walk: VIPs, then diamond and gold, then everyone else */
+/* (written so that SQLite keeps walking the covering index in order instead of sorting) */
 static const char *const pass_filter[] = {
-    "vip = 1",
-    "vip = 0 AND level IN ('diamond', 'gold')",
-    "vip = 0 AND level NOT IN ('diamond', 'gold')",
+    "vip + 0 = 1",
+    "vip + 0 = 0 AND level || '' IN ('diamond', 'gold')",
+    "vip + 0 = 0 AND level || '' NOT IN ('diamond', 'gold')",
 };
 #define PASSES 3
 
@@ -838,7 +839,8 @@ static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t rel
                    "SELECT msisdn, sms_opt_out, attach_pos, status, vip, level FROM subscribers"
                    " WHERE attach_pos >= ? AND attach_pos <= ? AND status <> 'closed' AND %s",
                    pass_filter[ns->pass]);
-        args[n++] = SV_I(ns->pos);
+        /* the range starts at the cursor's position: no rescan of what was walked */
+        args[n++] = SV_I(cur ? json_integer_value(json_array_get(cur, 0)) : ns->pos);
         args[n++] = SV_I(ns->last);
         if (cur) {
             buf_adds(&sql, " AND (attach_pos, status, vip, level, msisdn) > (?, ?, ?, ?, ?)");
@@ -874,25 +876,87 @@ static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t rel
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     int rows = store_rows(r);
     *walked += rows;
+    /* who already has a row (a caller promised a message, or an earlier walk): 500 a time */
+    char **have = xcalloc((size_t)rows + 1, sizeof *have); /* msisdn → "told" or NULL */
+    bool *told = xcalloc((size_t)rows + 1, sizeof *told);
+    for (int base = 0; !rc && base < rows; base += 500) {
+        int m = rows - base < 500 ? rows - base : 500;
+        buf q;
+        buf_init(&q, 0);
+        buf_adds(&q, "SELECT msisdn, opened_msg FROM incident_impact WHERE incident_id = ?"
+                     " AND msisdn IN (?");
+        for (int k = 1; k < m; k++)
+            buf_adds(&q, ", ?");
+        buf_adds(&q, ")");
+        store_val *qa = xcalloc((size_t)m + 1, sizeof *qa);
+        qa[0] = SV_I(id);
+        for (int k = 0; k < m; k++)
+            qa[k + 1] = SV_S(store_text(r, base + k, 0));
+        store_res *ex;
+        rc = store_query(s, q.data, qa, m + 1, &ex);
+        free(qa);
+        buf_free(&q);
+        if (rc)
+            break;
+        for (int j = 0; j < store_rows(ex); j++)
+            for (int k = base; k < base + m; k++)
+                if (!have[k] && strcmp(store_text(r, k, 0), store_text(ex, j, 0)) == 0) {
+                    have[k] = (char *)"";
+                    told[k] = !store_isnull(ex, j, 1);
+                }
+        store_res_free(ex);
+    }
+    /* the new ones in bulk: impact rows, then their messages */
+    notify_row *msgs = xcalloc((size_t)rows + 1, sizeof *msgs);
+    int nmsgs = 0;
+    store_val *ia = xcalloc((size_t)rows * 4 + 1, sizeof *ia);
+    int nia = 0;
     for (int i = 0; !rc && i < rows; i++) {
         const char *msisdn = store_text(r, i, 0);
         bool opted_out = store_int(r, i, 1) != 0;
-        /* one message per subscriber per incident: the row is the proof (a caller promised
-           a message before the walk reached them has a row without one yet) */
+        if (have[i] && told[i])
+            continue; /* one message per subscriber per incident */
         int64_t msg = opted_out ? 0 : engine_next_id(e, "outbox");
-        rc = store_exec(s,
-                        "INSERT INTO incident_impact(incident_id, msisdn, rank, opened_msg)"
-                        " VALUES (?, ?, ?, ?) ON CONFLICT (incident_id, msisdn) DO UPDATE"
-                        " SET opened_msg = excluded.opened_msg"
-                        " WHERE incident_impact.opened_msg IS NULL",
-                        (store_val[]){SV_I(id), SV_S(msisdn), SV_I(ns->pass), SV_I(msg)}, 4);
-        if (rc || opted_out || store_changes(s) != 1)
-            continue;
-        int64_t when_ms = release + (done + *queued) * 1000 / per_s;
-        rc = notify_enqueue_at(e, "sms", msisdn, "incident.opened", ns->open_text, "incident", ids,
-                               when_ms, &msg);
-        (*queued)++;
+        if (have[i]) { /* promised before the walk reached them: tell them now */
+            rc = store_exec(s,
+                            "UPDATE incident_impact SET opened_msg = ? WHERE incident_id = ?"
+                            " AND msisdn = ?",
+                            (store_val[]){SV_I(msg), SV_I(id), SV_S(msisdn)}, 3);
+        } else {
+            ia[nia++] = SV_I(id);
+            ia[nia++] = SV_S(msisdn);
+            ia[nia++] = SV_I(ns->pass);
+            ia[nia++] = SV_I(msg);
+        }
+        if (!opted_out)
+            msgs[nmsgs++] = (notify_row){.id = msg,
+                                         .channel = "sms",
+                                         .recipient = msisdn,
+                                         .tmpl = "incident.opened",
+                                         .body = ns->open_text,
+                                         .entity_type = "incident",
+                                         .entity_id = ids,
+                                         .not_before =
+                                             release + (done + *queued + nmsgs) * 1000 / per_s};
     }
+    for (int base = 0; !rc && base < nia / 4; base += 100) {
+        int m = nia / 4 - base < 100 ? nia / 4 - base : 100;
+        buf q;
+        buf_init(&q, 0);
+        buf_adds(&q, "INSERT INTO incident_impact(incident_id, msisdn, rank, opened_msg) VALUES"
+                     " (?, ?, ?, ?)");
+        for (int k = 1; k < m; k++)
+            buf_adds(&q, ", (?, ?, ?, ?)");
+        rc = store_exec(s, q.data, &ia[base * 4], m * 4);
+        buf_free(&q);
+    }
+    if (!rc)
+        rc = notify_enqueue_rows(e, msgs, nmsgs);
+    *queued += nmsgs;
+    free(msgs);
+    free(ia);
+    free(have);
+    free(told);
     json_t *next = NULL;
     if (!rc && rows == budget) {
         int k = rows - 1;

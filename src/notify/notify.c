@@ -26,26 +26,61 @@ bool notify_msisdn_ok(const char *s)
     return true;
 }
 
+#define ENQUEUE_ROWS 100 /* outbox rows per INSERT statement */
+
+err notify_enqueue_rows(engine *e, notify_row *rows, int n)
+{
+    int64_t now = engine_now(e), seq = engine_last_seq(e);
+    err rc = ERR_OK;
+    for (int base = 0; !rc && base < n; base += ENQUEUE_ROWS) {
+        int m = n - base < ENQUEUE_ROWS ? n - base : ENQUEUE_ROWS;
+        buf sql;
+        buf_init(&sql, 0);
+        buf_adds(&sql, "INSERT INTO outbox(id, created, channel, recipient, template, body,"
+                       " entity_type, entity_id, event_seq, hub_id, state, attempts,"
+                       " next_attempt, dlr_token, updated) VALUES");
+        store_val *args = xcalloc((size_t)m * 13, sizeof *args);
+        char(*tokens)[48] = xcalloc((size_t)m, sizeof *tokens);
+        for (int k = 0; k < m; k++) {
+            notify_row *x = &rows[base + k];
+            if (x->id <= 0)
+                x->id = engine_next_id(e, "outbox");
+            rand_token(tokens[k], sizeof tokens[k], 16);
+            buf_adds(&sql, k ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+                             : " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
+            store_val *v = &args[k * 13];
+            v[0] = SV_I(x->id);
+            v[1] = SV_I(now);
+            v[2] = SV_S(x->channel);
+            v[3] = SV_S(x->recipient);
+            v[4] = SV_S(x->tmpl);
+            v[5] = SV_S(x->body);
+            v[6] = SV_S(x->entity_type);
+            v[7] = SV_S(x->entity_id);
+            v[8] = SV_I(seq);
+            v[9] = SV_OI(x->hub_id > 0, x->hub_id);
+            v[10] = SV_I(x->not_before > now ? x->not_before : now);
+            v[11] = SV_S(tokens[k]);
+            v[12] = SV_I(now);
+        }
+        rc = store_exec(engine_store(e), sql.data, args, m * 13);
+        free(tokens);
+        free(args);
+        buf_free(&sql);
+    }
+    return rc;
+}
+
 static err enqueue(engine *e, const char *channel, const char *recipient, const char *tmpl,
                    const char *body, const char *entity_type, const char *entity_id,
                    int64_t hub_id, int64_t not_before, int64_t *out_id)
 {
-    int64_t now = engine_now(e), id = out_id && *out_id > 0 ? *out_id : engine_next_id(e, "outbox");
-    char token[48];
-    rand_token(token, sizeof token, 16);
-    err rc = store_exec(
-        engine_store(e),
-        "INSERT INTO outbox(id, created, channel, recipient, template, body,"
-        " entity_type, entity_id, event_seq, hub_id, state, attempts, next_attempt,"
-        " dlr_token, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?,"
-        " ?, ?)",
-        (store_val[]){SV_I(id), SV_I(now), SV_S(channel), SV_S(recipient), SV_S(tmpl), SV_S(body),
-                      SV_S(entity_type), SV_S(entity_id), SV_I(engine_last_seq(e)),
-                      SV_OI(hub_id > 0, hub_id), SV_I(not_before > now ? not_before : now),
-                      SV_S(token), SV_I(now)},
-        13);
+    notify_row row = {.id = out_id ? *out_id : 0, .channel = channel, .recipient = recipient,
+                      .tmpl = tmpl, .body = body, .entity_type = entity_type,
+                      .entity_id = entity_id, .hub_id = hub_id, .not_before = not_before};
+    err rc = notify_enqueue_rows(e, &row, 1);
     if (!rc && out_id)
-        *out_id = id;
+        *out_id = row.id;
     return rc;
 }
 

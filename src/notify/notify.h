@@ -47,6 +47,14 @@ err notify_enqueue_at(engine *e, const char *channel, const char *recipient, con
                       const char *body, const char *entity_type, const char *entity_id,
                       int64_t not_before, int64_t *id);
 
+/* Many at once (a few INSERT statements instead of one per message); ids taken where 0. */
+typedef struct notify_row {
+    int64_t id;
+    const char *channel, *recipient, *tmpl, *body, *entity_type, *entity_id;
+    int64_t hub_id, not_before;
+} notify_row;
+err notify_enqueue_rows(engine *e, notify_row *rows, int n);
+
 /* Is this a mainland mobile number (11 digits starting with 1, optional 86 prefix)? */
 bool notify_msisdn_ok(const char *s);
 

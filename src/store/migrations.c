@@ -170,7 +170,8 @@ static const char *const migrations[] = {
     "ALTER TABLE subscribers ADD COLUMN sms_opt_out INTEGER NOT NULL DEFAULT 0;"
     /* impact reads only the index: who is under an element, with what the order needs */
     "DROP INDEX subscribers_attach_pos;"
-    "CREATE INDEX subscribers_attach_cover ON subscribers(attach_pos, status, vip, level, msisdn);"
+    "CREATE INDEX subscribers_attach_cover ON subscribers(attach_pos, status, vip, level, msisdn,"
+    " sms_opt_out);"
     "CREATE TABLE alarms ("
     "  id @ID_PK, external_id TEXT, source_system TEXT NOT NULL, object_id TEXT NOT NULL,"
     "  object_type TEXT, object_pos BIGINT, alarm_type TEXT NOT NULL,"
