@@ -928,7 +928,8 @@ static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t rel
             ia[nia++] = SV_I(ns->pass);
             ia[nia++] = SV_I(msg);
         }
-        if (!opted_out)
+        if (!opted_out) {
+            int64_t due = release + (done + *queued + nmsgs) * 1000 / per_s;
             msgs[nmsgs++] = (notify_row){.id = msg,
                                          .channel = "sms",
                                          .recipient = msisdn,
@@ -936,8 +937,8 @@ static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t rel
                                          .body = ns->open_text,
                                          .entity_type = "incident",
                                          .entity_id = ids,
-                                         .not_before =
-                                             release + (done + *queued + nmsgs) * 1000 / per_s};
+                                         .not_before = due};
+        }
     }
     for (int base = 0; !rc && base < nia / 4; base += 100) {
         int m = nia / 4 - base < 100 ? nia / 4 - base : 100;
