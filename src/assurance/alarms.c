@@ -523,20 +523,14 @@ static void patch(req *r)
     req_submit_checked(r, patch_fields, NULL, apply_patch);
 }
 
+static json_t *alarm_full(store *s, int64_t id, int tz)
+{
+    return alarm_load(s, id, tz, true);
+}
+
 static void get_one(req *r)
 {
-    store *s = req_store(r);
-    if (!s)
-        return;
-    int64_t id;
-    json_t *o = NULL;
-    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) == ERR_OK)
-        o = alarm_load(s, id, req_tz(r), true);
-    if (!o) {
-        req_fail(r, 404, "notFound", "id", "no alarm %s", req_param(r, "id"));
-        return;
-    }
-    req_json(r, 200, o);
+    settings_get(r, alarm_full, "alarm");
 }
 
 static void list(req *r)

@@ -52,6 +52,24 @@ err incident_ref_cleared(engine *e, const char *kind, const char *ref, const cha
 /* Add a link (idempotent). */
 err incident_link(engine *e, int64_t incident, const char *kind, const char *ref);
 
+/* ---- settings resources (settings.c) ---- */
+typedef json_t *(*row_json_fn)(store *s, int64_t id, int tz);
+void settings_get(req *r, row_json_fn one, const char *what);
+void settings_list(req *r, const char *ids_sql, row_json_fn one, const char *what);
+void settings_delete(req *r, err (*apply)(engine *e, cmd *c));
+typedef struct settings_write {
+    int64_t id, now;
+    bool create, del;
+    json_t *before;
+} settings_write;
+/* A write's start: a new id (POST) or the row as it was (404 naming `what`). */
+err settings_begin(engine *e, cmd *c, const char *table, row_json_fn one, const char *what,
+                   settings_write *w);
+/* Its end: on success Location (create), audit, event "<entity>.<verb>" and the answer; on
+ * failure `rc` back after dropping `before`. */
+err settings_finish(engine *e, cmd *c, settings_write *w, err rc, const char *base,
+                    const char *entity, row_json_fn one);
+
 /* An element's interval and area; false when unknown. */
 bool element_span(store *s, const char *id, int64_t *pos, int64_t *last, char *area, size_t n);
 /* The deepest element whose subtree holds every position in [lo, hi]; "" when none. */

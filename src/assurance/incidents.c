@@ -1423,23 +1423,14 @@ static void patch(req *r)
     req_submit_checked(r, patch_fields, check_patch, apply_patch);
 }
 
+static json_t *incident_full(store *s, int64_t id, int tz)
+{
+    return incident_render(s, id, tz, true);
+}
+
 static void get_one(req *r)
 {
-    store *s = req_store(r);
-    if (!s)
-        return;
-    int64_t id;
-    json_t *o = NULL;
-    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
-    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) == ERR_OK)
-        o = incident_render(s, id, req_tz(r), true);
-    if (txn)
-        store_exec(s, "COMMIT", NULL, 0);
-    if (!o) {
-        req_fail(r, 404, "notFound", "id", "no incident %s", req_param(r, "id"));
-        return;
-    }
-    req_json(r, 200, o);
+    settings_get(r, incident_full, "incident");
 }
 
 /* GET …/serviceProblem/{id}/affected — the affected subscribers (the range under the suspect

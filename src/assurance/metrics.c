@@ -52,8 +52,9 @@ static err check_threshold(const json_t *b, problem *p)
     return ERR_OK;
 }
 
-static json_t *threshold_json(store *s, int64_t id)
+static json_t *threshold_json(store *s, int64_t id, int tz)
 {
+    (void)tz;
     store_res *r;
     if (store_query(s,
                     "SELECT id, indicator, unit, element_kind, direction, raise_milli, clear_milli,"
@@ -78,43 +79,29 @@ static json_t *threshold_json(store *s, int64_t id)
 static err apply_write(engine *e, cmd *c)
 {
     store *s = engine_store(e);
-    int64_t now = engine_now(e), id;
-    bool create = c->id == NULL, del = json_is_true(json_object_get(c->in, "_delete"));
-    json_t *before = NULL;
-    if (create)
-        id = engine_next_id(e, "thresholds");
-    else if (parse_i64(c->id, 1, INT64_MAX, &id) || !(before = threshold_json(s, id)))
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no threshold %s",
-                           c->id);
-    err rc = del ? store_exec(s, "DELETE FROM thresholds WHERE id = ?", (store_val[]){SV_I(id)}, 1)
-                 : store_exec(
-                       s,
-                       create ? "INSERT INTO thresholds(indicator, unit, element_kind, direction,"
+    settings_write w;
+    err rc = settings_begin(e, c, "thresholds", threshold_json, "threshold", &w);
+    if (rc)
+        return rc;
+    rc = w.del ? store_exec(s, "DELETE FROM thresholds WHERE id = ?", (store_val[]){SV_I(w.id)},
+                            1)
+               : store_exec(
+                     s,
+                     w.create ? "INSERT INTO thresholds(indicator, unit, element_kind, direction,"
                                 " raise_milli, clear_milli, severity, created, updated, id)"
                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                               : "UPDATE thresholds SET indicator = ?, unit = ?, element_kind = ?,"
                                 " direction = ?, raise_milli = ?, clear_milli = ?, severity = ?,"
                                 " created = COALESCE(?, created), updated = ? WHERE id = ?",
-                       (store_val[]){SV_S(jstr(c->in, "indicator")), SV_S(jstr(c->in, "unit")),
-                                     SV_S(jstr(c->in, "elementKind")),
-                                     SV_S(jstr(c->in, "direction")),
-                                     SV_I(milli(json_object_get(c->in, "raiseAt"))),
-                                     SV_I(milli(json_object_get(c->in, "clearAt"))),
-                                     SV_S(jstr(c->in, "perceivedSeverity")), SV_OI(create, now),
-                                     SV_I(now), SV_I(id)},
-                       10);
-    if (rc) {
-        json_decref(before);
-        return rc;
-    }
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    if (create)
-        snprintf(c->location, sizeof c->location, BASE "/%s", ids);
-    return engine_finish_change(e, c, del ? "delete" : create ? "create" : "update",
-                                del ? "deleted" : create ? "created" : "updated", "threshold", ids,
-                                before, del ? NULL : threshold_json(s, id),
-                                del ? 204 : create ? 201 : 200);
+                     (store_val[]){SV_S(jstr(c->in, "indicator")), SV_S(jstr(c->in, "unit")),
+                                   SV_S(jstr(c->in, "elementKind")),
+                                   SV_S(jstr(c->in, "direction")),
+                                   SV_I(milli(json_object_get(c->in, "raiseAt"))),
+                                   SV_I(milli(json_object_get(c->in, "clearAt"))),
+                                   SV_S(jstr(c->in, "perceivedSeverity")),
+                                   SV_OI(w.create, w.now), SV_I(w.now), SV_I(w.id)},
+                     10);
+    return settings_finish(e, c, &w, rc, BASE, "threshold", threshold_json);
 }
 
 static void create(req *r)
@@ -122,38 +109,15 @@ static void create(req *r)
     req_submit_checked(r, threshold_fields, check_threshold, apply_write);
 }
 
-static void put(req *r)
-{
-    req_submit_checked(r, threshold_fields, check_threshold, apply_write);
-}
-
 static void del(req *r)
 {
-    cmd *c = req_cmd(r);
-    c->in = json_pack("{s:b}", "_delete", 1);
-    c->id = req_param(r, "id");
-    c->apply = apply_write;
-    req_submit(r);
+    settings_delete(r, apply_write);
 }
 
 static void list(req *r)
 {
-    store *s = req_store(r);
-    if (!s)
-        return;
-    store_res *res;
-    if (store_query(s, "SELECT id FROM thresholds ORDER BY indicator, id", NULL, 0, &res)) {
-        req_fail(r, 503, "unavailable", "", "thresholds cannot be read now");
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < store_rows(res); i++) {
-        json_t *o = threshold_json(s, store_int(res, i, 0));
-        if (o)
-            json_array_append_new(arr, o);
-    }
-    store_res_free(res);
-    req_list(r, arr, (int64_t)json_array_size(arr));
+    settings_list(r, "SELECT id FROM thresholds ORDER BY indicator, id", threshold_json,
+                  "thresholds");
 }
 
 /* ---- readings ---- */
@@ -286,7 +250,7 @@ static void readings(req *r)
 static const route routes[] = {
     {"GET", BASE, ROUTE_ANY, list},
     {"POST", BASE, CONF, create},
-    {"PUT", BASE "/{id}", CONF, put},
+    {"PUT", BASE "/{id}", CONF, create},
     {"DELETE", BASE "/{id}", CONF, del},
     {"POST", "/api/v1/metrics", ROLE_ADMIN | ROLE_INTEGRATION, readings},
     {NULL, NULL, 0, NULL},

@@ -48,8 +48,9 @@ static err check_plan(const json_t *b, problem *p)
     return ERR_OK;
 }
 
-static json_t *plan_json(store *s, int64_t id)
+static json_t *plan_json(store *s, int64_t id, int tz)
 {
+    (void)tz;
     store_res *r;
     if (store_query(s,
                     "SELECT id, level, service, group_id, on_duty, notify_customers,"
@@ -77,17 +78,13 @@ static json_t *plan_json(store *s, int64_t id)
 static err apply_write(engine *e, cmd *c)
 {
     store *s = engine_store(e);
-    int64_t now = engine_now(e), id;
-    bool create = c->id == NULL, del = json_is_true(json_object_get(c->in, "_delete"));
-    json_t *before = NULL;
-    if (create)
-        id = engine_next_id(e, "emergency_plans");
-    else if (parse_i64(c->id, 1, INT64_MAX, &id) || !(before = plan_json(s, id)))
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no emergency plan %s",
-                           c->id);
-    err rc;
-    if (del) {
-        rc = store_exec(s, "DELETE FROM emergency_plans WHERE id = ?", (store_val[]){SV_I(id)}, 1);
+    settings_write w;
+    err rc = settings_begin(e, c, "emergency_plans", plan_json, "emergency plan", &w);
+    if (rc)
+        return rc;
+    if (w.del) {
+        rc = store_exec(s, "DELETE FROM emergency_plans WHERE id = ?", (store_val[]){SV_I(w.id)},
+                        1);
     } else {
         rc = engine_require_row(e, c, "work_groups", "id", jstr(c->in, "groupId"), "groupId",
                                 "group");
@@ -100,7 +97,8 @@ static err apply_write(engine *e, cmd *c)
                                     " AND id <> ? AND service = ?"
                                   : "SELECT COUNT(*) FROM emergency_plans WHERE level = ?"
                                     " AND id <> ? AND service IS NULL",
-                              (store_val[]){SV_I(lv), SV_I(id), SV_S(svc)}, svc ? 3 : 2, 0, &clash);
+                              (store_val[]){SV_I(lv), SV_I(w.id), SV_S(svc)}, svc ? 3 : 2, 0,
+                              &clash);
         if (!rc && clash)
             rc = problem_set(&c->prob, ERR_CONFLICT, 409, "conflict", "level",
                              "level: a plan for level %d and service %s exists", lv,
@@ -112,32 +110,22 @@ static err apply_write(engine *e, cmd *c)
         if (!rc)
             rc = store_exec(
                 s,
-                create ? "INSERT INTO emergency_plans(level, service, group_id, on_duty,"
-                         " notify_customers, restore_hours, description, created, updated, id)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                       : "UPDATE emergency_plans SET level = ?, service = ?, group_id = ?,"
-                         " on_duty = ?, notify_customers = ?, restore_hours = ?, description = ?,"
-                         " created = COALESCE(?, created), updated = ? WHERE id = ?",
+                w.create ? "INSERT INTO emergency_plans(level, service, group_id, on_duty,"
+                           " notify_customers, restore_hours, description, created, updated, id)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                         : "UPDATE emergency_plans SET level = ?, service = ?, group_id = ?,"
+                           " on_duty = ?, notify_customers = ?, restore_hours = ?,"
+                           " description = ?, created = COALESCE(?, created), updated = ?"
+                           " WHERE id = ?",
                 (store_val[]){SV_I(lv), SV_S(svc), SV_S(jstr(c->in, "groupId")), SV_S(dtext),
                               SV_I(nc ? json_is_true(nc) : 1),
                               SV_I(rh ? json_integer_value(rh) : 4),
-                              SV_S(jstr(c->in, "description")), SV_OI(create, now), SV_I(now),
-                              SV_I(id)},
+                              SV_S(jstr(c->in, "description")), SV_OI(w.create, w.now),
+                              SV_I(w.now), SV_I(w.id)},
                 10);
         free(dtext);
     }
-    if (rc) {
-        json_decref(before);
-        return rc;
-    }
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    if (create)
-        snprintf(c->location, sizeof c->location, BASE "/%s", ids);
-    return engine_finish_change(e, c, del ? "delete" : create ? "create" : "update",
-                                del ? "deleted" : create ? "created" : "updated", "emergencyPlan",
-                                ids, before, del ? NULL : plan_json(s, id),
-                                del ? 204 : create ? 201 : 200);
+    return settings_finish(e, c, &w, rc, BASE, "emergencyPlan", plan_json);
 }
 
 static void create(req *r)
@@ -145,39 +133,15 @@ static void create(req *r)
     req_submit_checked(r, plan_fields, check_plan, apply_write);
 }
 
-static void put(req *r)
-{
-    req_submit_checked(r, plan_fields, check_plan, apply_write);
-}
-
 static void del(req *r)
 {
-    cmd *c = req_cmd(r);
-    c->in = json_pack("{s:b}", "_delete", 1);
-    c->id = req_param(r, "id");
-    c->apply = apply_write;
-    req_submit(r);
+    settings_delete(r, apply_write);
 }
 
 static void list(req *r)
 {
-    store *s = req_store(r);
-    if (!s)
-        return;
-    store_res *res;
-    if (store_query(s, "SELECT id FROM emergency_plans ORDER BY level, service, id", NULL, 0,
-                    &res)) {
-        req_fail(r, 503, "unavailable", "", "emergency plans cannot be read now");
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < store_rows(res); i++) {
-        json_t *o = plan_json(s, store_int(res, i, 0));
-        if (o)
-            json_array_append_new(arr, o);
-    }
-    store_res_free(res);
-    req_list(r, arr, (int64_t)json_array_size(arr));
+    settings_list(r, "SELECT id FROM emergency_plans ORDER BY level, service, id", plan_json,
+                  "emergency plans");
 }
 
 #define CONF (ROLE_SUPERVISOR | ROLE_ADMIN)
@@ -185,7 +149,7 @@ static void list(req *r)
 static const route routes[] = {
     {"GET", BASE, ROUTE_ANY, list},
     {"POST", BASE, CONF, create},
-    {"PUT", BASE "/{id}", CONF, put},
+    {"PUT", BASE "/{id}", CONF, create},
     {"DELETE", BASE "/{id}", CONF, del},
     {NULL, NULL, 0, NULL},
 };

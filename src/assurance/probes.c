@@ -546,69 +546,52 @@ static json_t *probe_json(store *s, int64_t id, int tz)
 static err apply_write(engine *e, cmd *c)
 {
     store *s = engine_store(e);
-    int tz = actx(e)->cfg.tz;
-    int64_t now = engine_now(e), id;
-    bool create = c->id == NULL, del = json_is_true(json_object_get(c->in, "_delete"));
-    json_t *before = NULL;
-    if (create)
-        id = engine_next_id(e, "probes");
-    else if (parse_i64(c->id, 1, INT64_MAX, &id) || !(before = probe_json(s, id, tz)))
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no probe %s", c->id);
-    err rc = ERR_OK;
+    settings_write w;
+    err rc = settings_begin(e, c, "probes", probe_json, "probe", &w);
+    if (rc)
+        return rc;
     char ids[24];
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    if (del) {
-        rc = store_exec(s, "DELETE FROM probes WHERE id = ?", (store_val[]){SV_I(id)}, 1);
+    snprintf(ids, sizeof ids, "%lld", (long long)w.id);
+    if (w.del) {
+        rc = store_exec(s, "DELETE FROM probes WHERE id = ?", (store_val[]){SV_I(w.id)}, 1);
         if (!rc)
             rc = incident_ref_cleared(e, "dialTest", ids, c->actor);
-    } else {
-        const char *el = jstr(c->in, "element");
-        rc = engine_require_row(e, c, "elements", "id", el, "element", "network element");
-        if (!rc)
-            rc = engine_require_row(e, c, "areas", "code", jstr(c->in, "area"), "area", "area");
-        if (rc) {
-            json_decref(before);
-            return rc;
-        }
+        return settings_finish(e, c, &w, rc, BASE, "probe", probe_json);
+    }
+    const char *el = jstr(c->in, "element");
+    rc = engine_require_row(e, c, "elements", "id", el, "element", "network element");
+    if (!rc)
+        rc = engine_require_row(e, c, "areas", "code", jstr(c->in, "area"), "area", "area");
+    if (rc)
+        return settings_finish(e, c, &w, rc, BASE, "probe", probe_json);
 #define INT_OR(k, d)                                                                               \
     (json_is_integer(json_object_get(c->in, k)) ? json_integer_value(json_object_get(c->in, k)) : (d))
-        json_t *es = json_object_get(c->in, "expectStatus");
-        json_t *en = json_object_get(c->in, "enabled");
-        bool enabled = en ? json_is_true(en) : true;
-        int64_t interval = INT_OR("intervalSeconds", 60);
-        int64_t next = now; /* a new or edited probe runs at once, then on its interval */
-        rc = store_exec(
-            s,
-            create ? "INSERT INTO probes(name, kind, target, expect_status, expect_body,"
-                     " max_latency_ms, interval_s, fail_after, level, service, area, element_id,"
-                     " enabled, next_run, created, updated, state, failures, id)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unknown', 0, ?)"
-                   : "UPDATE probes SET name = ?, kind = ?, target = ?, expect_status = ?,"
-                     " expect_body = ?, max_latency_ms = ?, interval_s = ?, fail_after = ?,"
-                     " level = ?, service = ?, area = ?, element_id = ?, enabled = ?,"
-                     " next_run = ?, created = COALESCE(?, created), updated = ? WHERE id = ?",
-            (store_val[]){SV_S(jstr(c->in, "name")), SV_S(jstr(c->in, "kind")),
-                          SV_S(jstr(c->in, "target")),
-                          SV_OI(json_is_integer(es), json_integer_value(es)),
-                          SV_S(jstr(c->in, "expectBody")), SV_I(INT_OR("maxLatencyMs", 3000)),
-                          SV_I(interval), SV_I(INT_OR("failAfter", 3)), SV_I(INT_OR("level", 3)),
-                          SV_S(jstr(c->in, "service")), SV_S(jstr(c->in, "area")), SV_S(el),
-                          SV_I(enabled), SV_I(next), SV_OI(create, now), SV_I(now), SV_I(id)},
-            17);
+    json_t *es = json_object_get(c->in, "expectStatus");
+    json_t *en = json_object_get(c->in, "enabled");
+    bool enabled = en ? json_is_true(en) : true;
+    int64_t next = w.now; /* a new or edited probe runs at once, then on its interval */
+    rc = store_exec(
+        s,
+        w.create ? "INSERT INTO probes(name, kind, target, expect_status, expect_body,"
+                   " max_latency_ms, interval_s, fail_after, level, service, area, element_id,"
+                   " enabled, next_run, created, updated, state, failures, id)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unknown', 0, ?)"
+                 : "UPDATE probes SET name = ?, kind = ?, target = ?, expect_status = ?,"
+                   " expect_body = ?, max_latency_ms = ?, interval_s = ?, fail_after = ?,"
+                   " level = ?, service = ?, area = ?, element_id = ?, enabled = ?,"
+                   " next_run = ?, created = COALESCE(?, created), updated = ? WHERE id = ?",
+        (store_val[]){SV_S(jstr(c->in, "name")), SV_S(jstr(c->in, "kind")),
+                      SV_S(jstr(c->in, "target")), SV_OI(json_is_integer(es), json_integer_value(es)),
+                      SV_S(jstr(c->in, "expectBody")), SV_I(INT_OR("maxLatencyMs", 3000)),
+                      SV_I(INT_OR("intervalSeconds", 60)), SV_I(INT_OR("failAfter", 3)),
+                      SV_I(INT_OR("level", 3)), SV_S(jstr(c->in, "service")),
+                      SV_S(jstr(c->in, "area")), SV_S(el), SV_I(enabled), SV_I(next),
+                      SV_OI(w.create, w.now), SV_I(w.now), SV_I(w.id)},
+        17);
 #undef INT_OR
-        if (!rc && enabled)
-            engine_timer_add(e, next, AK_PROBE, id);
-    }
-    if (rc) {
-        json_decref(before);
-        return rc;
-    }
-    if (create)
-        snprintf(c->location, sizeof c->location, BASE "/%s", ids);
-    return engine_finish_change(e, c, del ? "delete" : create ? "create" : "update",
-                                del ? "deleted" : create ? "created" : "updated", "probe", ids,
-                                before, del ? NULL : probe_json(s, id, tz),
-                                del ? 204 : create ? 201 : 200);
+    if (!rc && enabled)
+        engine_timer_add(e, next, AK_PROBE, w.id);
+    return settings_finish(e, c, &w, rc, BASE, "probe", probe_json);
 }
 
 static void create(req *r)
@@ -616,18 +599,9 @@ static void create(req *r)
     req_submit_checked(r, probe_fields, check_probe, apply_write);
 }
 
-static void put(req *r)
-{
-    req_submit_checked(r, probe_fields, check_probe, apply_write);
-}
-
 static void del(req *r)
 {
-    cmd *c = req_cmd(r);
-    c->in = json_pack("{s:b}", "_delete", 1);
-    c->id = req_param(r, "id");
-    c->apply = apply_write;
-    req_submit(r);
+    settings_delete(r, apply_write);
 }
 
 static err apply_run(engine *e, cmd *c)
@@ -653,19 +627,7 @@ static void run_now(req *r)
 
 static void get_one(req *r)
 {
-    assurance_ctx *a = req_route_ctx(r);
-    store *s = req_store(r);
-    if (!s)
-        return;
-    int64_t id;
-    json_t *o = NULL;
-    if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) == ERR_OK)
-        o = probe_json(s, id, a ? a->cfg.tz : req_tz(r));
-    if (!o) {
-        req_fail(r, 404, "notFound", "id", "no probe %s", req_param(r, "id"));
-        return;
-    }
-    req_json(r, 200, o);
+    settings_get(r, probe_json, "probe");
 }
 
 static void list(req *r)
@@ -732,7 +694,7 @@ static const route routes[] = {
     {"GET", BASE, ROUTE_ANY, list},
     {"POST", BASE, CONF, create},
     {"GET", BASE "/{id}", ROUTE_ANY, get_one},
-    {"PUT", BASE "/{id}", CONF, put},
+    {"PUT", BASE "/{id}", CONF, create},
     {"DELETE", BASE "/{id}", CONF, del},
     {"POST", BASE "/{id}/run", CONF | ROLE_SPECIALIST | ROLE_ENGINEER, run_now},
     {"GET", BASE "/{id}/results", ROUTE_ANY, results},

@@ -645,8 +645,9 @@ static err check_line(const json_t *b, problem *p)
     return ERR_OK;
 }
 
-static json_t *line_json(store *s, int64_t id, engine *e)
+static json_t *line_json(store *s, int64_t id, int tz)
 {
+    (void)tz;
     store_res *r;
     if (store_query(s,
                     "SELECT id, name, service, area, window_min, threshold, baseline_factor,"
@@ -665,7 +666,6 @@ static json_t *line_json(store *s, int64_t id, engine *e)
         json_object_set_new(o, "baselineFactorPercent",
                             store_isnull(r, 0, 6) ? json_null() : json_integer(store_int(r, 0, 6)));
         json_object_set_new(o, "crossed", json_boolean(!store_isnull(r, 0, 9)));
-        (void)e;
     }
     store_res_free(r);
     return o;
@@ -674,31 +674,23 @@ static json_t *line_json(store *s, int64_t id, engine *e)
 static err apply_line_write(engine *e, cmd *c)
 {
     store *s = engine_store(e);
-    int64_t now = engine_now(e), id;
-    bool create = c->id == NULL;
-    json_t *before = NULL;
-    if (create) {
-        id = engine_next_id(e, "warning_lines");
-    } else {
-        if (parse_i64(c->id, 1, INT64_MAX, &id) || !(before = line_json(s, id, e)))
-            return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id",
-                               "no warning line %s", c->id);
-    }
-    bool del = json_is_true(json_object_get(c->in, "_delete"));
-    err rc;
-    if (del) {
-        rc = store_exec(s, "DELETE FROM warning_lines WHERE id = ?", (store_val[]){SV_I(id)}, 1);
+    settings_write w;
+    err rc = settings_begin(e, c, "warning_lines", line_json, "warning line", &w);
+    if (rc)
+        return rc;
+    if (w.del) {
+        rc = store_exec(s, "DELETE FROM warning_lines WHERE id = ?", (store_val[]){SV_I(w.id)}, 1);
     } else {
         json_t *t = json_object_get(c->in, "threshold"),
                *f = json_object_get(c->in, "baselineFactorPercent");
         rc = store_exec(
             s,
-            create ? "INSERT INTO warning_lines(name, service, area, window_min, threshold,"
-                     " baseline_factor, baseline_min, level, created, updated, id)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                   : "UPDATE warning_lines SET name = ?, service = ?, area = ?, window_min = ?,"
-                     " threshold = ?, baseline_factor = ?, baseline_min = ?, level = ?,"
-                     " crossed = NULL, created = COALESCE(?, created), updated = ? WHERE id = ?",
+            w.create ? "INSERT INTO warning_lines(name, service, area, window_min, threshold,"
+                       " baseline_factor, baseline_min, level, created, updated, id)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                     : "UPDATE warning_lines SET name = ?, service = ?, area = ?, window_min = ?,"
+                       " threshold = ?, baseline_factor = ?, baseline_min = ?, level = ?,"
+                       " crossed = NULL, created = COALESCE(?, created), updated = ? WHERE id = ?",
             (store_val[]){SV_S(jstr(c->in, "name")), SV_S(jstr(c->in, "service")),
                           SV_S(jstr(c->in, "area")),
                           SV_I(json_integer_value(json_object_get(c->in, "windowMinutes"))),
@@ -706,22 +698,11 @@ static err apply_line_write(engine *e, cmd *c)
                           SV_OI(json_is_integer(f), json_integer_value(f)),
                           SV_I(json_integer_value(json_object_get(c->in, "baselineMinimum"))),
                           SV_I(json_integer_value(json_object_get(c->in, "level"))),
-                          SV_OI(create, now), SV_I(now), SV_I(id)},
+                          SV_OI(w.create, w.now), SV_I(w.now), SV_I(w.id)},
             11);
     }
     actx(e)->lines_loaded = false; /* reload with the next signal */
-    if (rc) {
-        json_decref(before);
-        return rc;
-    }
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    if (create)
-        snprintf(c->location, sizeof c->location, "/api/v1/warningLines/%s", ids);
-    return engine_finish_change(e, c, del ? "delete" : create ? "create" : "update",
-                                del ? "deleted" : create ? "created" : "updated", "warningLine",
-                                ids, before, del ? NULL : line_json(s, id, e),
-                                del ? 204 : create ? 201 : 200);
+    return settings_finish(e, c, &w, rc, "/api/v1/warningLines", "warningLine", line_json);
 }
 
 static void line_create(req *r)
@@ -729,38 +710,14 @@ static void line_create(req *r)
     req_submit_checked(r, line_fields, check_line, apply_line_write);
 }
 
-static void line_put(req *r)
-{
-    req_submit_checked(r, line_fields, check_line, apply_line_write);
-}
-
 static void line_delete(req *r)
 {
-    cmd *c = req_cmd(r);
-    c->in = json_pack("{s:b}", "_delete", 1);
-    c->id = req_param(r, "id");
-    c->apply = apply_line_write;
-    req_submit(r);
+    settings_delete(r, apply_line_write);
 }
 
 static void line_list(req *r)
 {
-    store *s = req_store(r);
-    if (!s)
-        return;
-    store_res *res;
-    if (store_query(s, "SELECT id FROM warning_lines ORDER BY id", NULL, 0, &res)) {
-        req_fail(r, 503, "unavailable", "", "warning lines cannot be read now");
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < store_rows(res); i++) {
-        json_t *o = line_json(s, store_int(res, i, 0), NULL);
-        if (o)
-            json_array_append_new(arr, o);
-    }
-    store_res_free(res);
-    req_list(r, arr, (int64_t)json_array_size(arr));
+    settings_list(r, "SELECT id FROM warning_lines ORDER BY id", line_json, "warning lines");
 }
 
 #define CONF (ROLE_SUPERVISOR | ROLE_ADMIN)
@@ -769,7 +726,7 @@ static const route routes[] = {
     {"POST", "/api/v1/signals", ROLE_ADMIN | ROLE_INTEGRATION, batch},
     {"GET", "/api/v1/warningLines", ROUTE_ANY, line_list},
     {"POST", "/api/v1/warningLines", CONF, line_create},
-    {"PUT", "/api/v1/warningLines/{id}", CONF, line_put},
+    {"PUT", "/api/v1/warningLines/{id}", CONF, line_create},
     {"DELETE", "/api/v1/warningLines/{id}", CONF, line_delete},
     {NULL, NULL, 0, NULL},
 };
