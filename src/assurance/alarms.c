@@ -466,56 +466,274 @@ static const json_field patch_fields[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-static err apply_patch(engine *e, cmd *c)
+/*
+ * One alarm changed by a person or system: `ch` holds any of ackState, ackUserId,
+ * ackSystemId, state (cleared), clearUserId, clearSystemId, comment. Audited.
+ */
+static err alarm_change(engine *e, cmd *c, int64_t id, const json_t *ch)
 {
     store *s = engine_store(e);
-    int64_t id, now = engine_now(e);
-    if (parse_i64(c->id, 1, INT64_MAX, &id))
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no alarm %s", c->id);
+    int64_t now = engine_now(e);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
     json_t *before = alarm_load(s, id, actx(e)->cfg.tz, false);
     if (!before)
-        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no alarm %s", c->id);
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no alarm %s", ids);
     err rc = ERR_OK;
-    const char *ack = jstr(c->in, "ackState");
+    const char *ack = jstr(ch, "ackState");
     if (ack && !str_eq(ack, jstr(before, "ackState"))) {
         bool on = strcmp(ack, "acknowledged") == 0;
-        const char *user = jstr(c->in, "ackUserId") ? jstr(c->in, "ackUserId") : c->actor;
+        const char *user = jstr(ch, "ackUserId") ? jstr(ch, "ackUserId") : c->actor;
         rc = store_exec(s,
                         "UPDATE alarms SET ack_state = ?, ack_user = ?, ack_system = ?,"
                         " ack_time = ? WHERE id = ?",
                         (store_val[]){SV_S(ack), SV_S(on ? user : NULL),
-                                      SV_S(on ? jstr(c->in, "ackSystemId") : NULL),
-                                      SV_OI(on, now), SV_I(id)},
+                                      SV_S(on ? jstr(ch, "ackSystemId") : NULL), SV_OI(on, now),
+                                      SV_I(id)},
                         5);
         if (!rc)
-            rc = history(e, id, c->actor, jstr(c->in, "comment") ? jstr(c->in, "comment") : ack);
+            rc = history(e, id, c->actor, jstr(ch, "comment") ? jstr(ch, "comment") : ack);
         if (!rc)
             rc = emit_alarm(e, on ? "alarm.acknowledged" : "alarm.unacknowledged", id, c->actor,
                             NULL);
-    } else if (jstr(c->in, "comment") && !jstr(c->in, "state")) {
-        rc = history(e, id, c->actor, jstr(c->in, "comment"));
+    } else if (jstr(ch, "comment") && !jstr(ch, "state")) {
+        rc = history(e, id, c->actor, jstr(ch, "comment"));
     }
-    if (!rc && jstr(c->in, "state")) {
+    if (!rc && jstr(ch, "state")) {
         if (strcmp(jstr(before, "state"), "cleared") == 0)
             rc = problem_set(&c->prob, ERR_CONFLICT, 409, "conflict", "state",
-                             "state: alarm %s is already cleared", c->id);
+                             "state: alarm %s is already cleared", ids);
         else
-            rc = clear_alarm(e, id,
-                             jstr(c->in, "clearUserId") ? jstr(c->in, "clearUserId") : c->actor,
-                             jstr(c->in, "clearSystemId"));
+            rc = clear_alarm(e, id, jstr(ch, "clearUserId") ? jstr(ch, "clearUserId") : c->actor,
+                             jstr(ch, "clearSystemId"));
     }
     if (rc) {
         json_decref(before);
         return rc;
     }
     json_t *after = alarm_load(s, id, actx(e)->cfg.tz, false);
-    rc = engine_audit(e, c->actor, "update", "alarm", c->id, before, after);
+    rc = engine_audit(e, c->actor, "update", "alarm", ids, before, after);
     json_decref(before);
     json_decref(after);
+    return rc;
+}
+
+static err apply_patch(engine *e, cmd *c)
+{
+    int64_t id;
+    if (parse_i64(c->id, 1, INT64_MAX, &id))
+        return problem_set(&c->prob, ERR_NOTFOUND, 404, "notFound", "id", "no alarm %s", c->id);
+    err rc = alarm_change(e, c, id, c->in);
     c->out_id = id;
     c->render = render_alarm;
     c->status = 200;
     return rc;
+}
+
+/* ---- task resources: ackAlarms, unAckAlarms, clearAlarms, commentAlarms by pattern ---- */
+
+#define TASK_MAX 10000
+
+/* the attributes a pattern may name, and their columns */
+static const struct {
+    const char *attr, *col;
+} pattern_cols[] = {
+    {"id", "id"},
+    {"alarmType", "alarm_type"},
+    {"perceivedSeverity", "severity"},
+    {"probableCause", "probable_cause"},
+    {"specificProblem", "specific_problem"},
+    {"sourceSystemId", "source_system"},
+    {"state", "state"},
+    {"ackState", "ack_state"},
+    {"alarmedObject.id", "object_id"},
+    {"externalAlarmId", "external_id"},
+};
+
+static const char *pattern_value(const json_t *pat, const char *attr)
+{
+    if (strcmp(attr, "alarmedObject.id") == 0)
+        return jstr(json_object_get(pat, "alarmedObject"), "id");
+    return jstr(pat, attr);
+}
+
+static err check_task(const json_t *b, problem *p)
+{
+    const json_t *pats = json_object_get(b, "alarmPattern");
+    if (!json_is_array(pats) || json_array_size(pats) == 0 || json_array_size(pats) > 100)
+        return problem_field(p, "alarmPattern", "1 … 100 patterns (an alarm matches when every"
+                                                " attribute of one pattern is equal)");
+    size_t i;
+    json_t *pat;
+    json_array_foreach(pats, i, pat)
+    {
+        if (!json_is_object(pat))
+            return problem_field(p, "alarmPattern", "alarmPattern[%zu] must be an object", i);
+        int known = 0;
+        const char *k;
+        json_t *v;
+        json_object_foreach(pat, k, v)
+        {
+            bool ok = false;
+            for (size_t j = 0; j < ARRAY_LEN(pattern_cols); j++)
+                if (strcmp(k, pattern_cols[j].attr) == 0 ||
+                    (strcmp(k, "alarmedObject") == 0 && json_is_object(v)))
+                    ok = true;
+            if (!ok || (strcmp(k, "alarmedObject") && !json_is_string(v)))
+                return problem_field(p, "alarmPattern",
+                                     "alarmPattern[%zu].%s: not an attribute a pattern can match "
+                                     "(id, alarmType, perceivedSeverity, probableCause, "
+                                     "specificProblem, sourceSystemId, state, ackState, "
+                                     "alarmedObject.id, externalAlarmId; strings)",
+                                     i, k);
+            known++;
+        }
+        if (!known)
+            return problem_field(p, "alarmPattern", "alarmPattern[%zu] is empty: it would match "
+                                                    "every alarm", i);
+    }
+    return ERR_OK;
+}
+
+static err apply_task(engine *e, cmd *c)
+{
+    const char *task = jstr(c->in, "_task");
+    const json_t *pats = json_object_get(c->in, "alarmPattern");
+    /* WHERE (a = ? AND b = ?) OR (…): only active alarms for ack/unack/clear */
+    buf w;
+    buf_init(&w, 0);
+    store_val args[100 * ARRAY_LEN(pattern_cols) + 1];
+    int n = 0;
+    buf_adds(&w, "SELECT id FROM alarms WHERE (");
+    size_t i;
+    json_t *pat;
+    json_array_foreach(pats, i, pat)
+    {
+        buf_adds(&w, i ? ") OR (" : "(");
+        int terms = 0;
+        for (size_t j = 0; j < ARRAY_LEN(pattern_cols); j++) {
+            const char *v = pattern_value(pat, pattern_cols[j].attr);
+            if (!v)
+                continue;
+            buf_printf(&w, "%s%s = ?", terms++ ? " AND " : "", pattern_cols[j].col);
+            args[n++] = SV_S(v);
+        }
+        if (!terms)
+            buf_adds(&w, "1 = 0");
+    }
+    buf_adds(&w, "))");
+    if (strcmp(task, "commentAlarms") != 0)
+        buf_adds(&w, " AND cleared IS NULL");
+    buf_adds(&w, " ORDER BY id LIMIT ?");
+    args[n++] = SV_I(TASK_MAX);
+    store_res *r;
+    err rc = store_query(engine_store(e), w.data, args, n, &r);
+    buf_free(&w);
+    if (rc)
+        return rc;
+    json_t *ch = json_object();
+    if (strcmp(task, "ackAlarms") == 0 || strcmp(task, "unAckAlarms") == 0) {
+        json_object_set_new(ch, "ackState", json_string(strcmp(task, "ackAlarms") == 0
+                                                            ? "acknowledged"
+                                                            : "unacknowledged"));
+        json_object_set(ch, "ackUserId", json_object_get(c->in, "ackUserId"));
+        json_object_set(ch, "ackSystemId", json_object_get(c->in, "ackSystemId"));
+    } else if (strcmp(task, "clearAlarms") == 0) {
+        json_object_set_new(ch, "state", json_string("cleared"));
+        json_object_set(ch, "clearUserId", json_object_get(c->in, "clearUserId"));
+        json_object_set(ch, "clearSystemId", json_object_get(c->in, "clearSystemId"));
+    }
+    json_t *cm = json_object_get(c->in, "comment");
+    if (jstr(cm, "comment"))
+        json_object_set_new(ch, "comment", json_string(jstr(cm, "comment")));
+    static const struct {
+        const char *task, *list;
+    } lists[] = {{"ackAlarms", "ackedAlarm"},
+                 {"unAckAlarms", "unAckedAlarm"},
+                 {"clearAlarms", "clearedAlarm"},
+                 {"commentAlarms", "commentedAlarm"}};
+    const char *list = "alarm";
+    for (size_t k = 0; k < ARRAY_LEN(lists); k++)
+        if (strcmp(lists[k].task, task) == 0)
+            list = lists[k].list;
+    json_t *done = json_array();
+    for (int k = 0; !rc && k < store_rows(r); k++) {
+        rc = alarm_change(e, c, store_int(r, k, 0), ch);
+        if (!rc) {
+            char *href = xasprintf(ALARM_BASE "/%s", store_text(r, k, 0));
+            json_array_append_new(done, json_pack("{s:s, s:s}", "id", store_text(r, k, 0),
+                                                  "href", href));
+            free(href);
+        }
+    }
+    store_res_free(r);
+    json_decref(ch);
+    if (rc) {
+        json_decref(done);
+        return rc;
+    }
+    c->out = json_pack("{s:s, s:O, s:o, s:s}", "state", "done", "alarmPattern", pats, list, done,
+                       "@type", task);
+    c->status = 201;
+    return ERR_OK;
+}
+
+static void task(req *r, const char *name)
+{
+    static const json_field fields[] = {
+        {"alarmPattern", JT_ARRAY, JF_REQUIRED, 0, NULL},
+        {"ackUserId", JT_STRING, 0, 64, NULL},
+        {"ackSystemId", JT_STRING, 0, 64, NULL},
+        {"clearUserId", JT_STRING, 0, 64, NULL},
+        {"clearSystemId", JT_STRING, 0, 64, NULL},
+        {"comment", JT_OBJECT, 0, 0, NULL},
+        {"id", JT_ANY, JF_READONLY, 0, NULL},
+        {"state", JT_ANY, JF_READONLY, 0, NULL},
+        {"@type", JT_STRING, 0, 64, NULL},
+        {NULL, 0, 0, 0, NULL},
+    };
+    json_t *b = req_body(r);
+    if (!b)
+        return;
+    problem p = {0};
+    if (json_check(b, fields, "", &p) || check_task(b, &p)) {
+        req_problem(r, &p);
+        return;
+    }
+    const json_t *cm = json_object_get(b, "comment");
+    if (cm && (!jstr(cm, "comment") || utf8_chars(jstr(cm, "comment")) > 1000)) {
+        req_fail(r, 400, "invalidField", "comment", "comment.comment: text of 1 … 1000 characters");
+        return;
+    }
+    if (strcmp(name, "commentAlarms") == 0 && !cm) {
+        req_fail(r, 400, "missingField", "comment", "comment: required for commentAlarms");
+        return;
+    }
+    cmd *c = req_cmd(r);
+    c->in = json_deep_copy(b);
+    json_object_set_new(c->in, "_task", json_string(name));
+    c->apply = apply_task;
+    req_submit(r);
+}
+
+static void ack_task(req *r)
+{
+    task(r, "ackAlarms");
+}
+
+static void unack_task(req *r)
+{
+    task(r, "unAckAlarms");
+}
+
+static void clear_task(req *r)
+{
+    task(r, "clearAlarms");
+}
+
+static void comment_task(req *r)
+{
+    task(r, "commentAlarms");
 }
 
 static void patch(req *r)
@@ -610,6 +828,10 @@ static const route routes[] = {
     {"POST", ALARM_BASE, FEED, create},
     {"GET", ALARM_BASE "/{id}", ROUTE_ANY, get_one},
     {"PATCH", ALARM_BASE "/{id}", NOC, patch},
+    {"POST", "/tmf-api/alarmManagement/v4/ackAlarms", NOC, ack_task},
+    {"POST", "/tmf-api/alarmManagement/v4/unAckAlarms", NOC, unack_task},
+    {"POST", "/tmf-api/alarmManagement/v4/clearAlarms", NOC, clear_task},
+    {"POST", "/tmf-api/alarmManagement/v4/commentAlarms", NOC, comment_task},
     {NULL, NULL, 0, NULL},
 };
 

@@ -498,3 +498,28 @@ describe('the IVR knows too (A9)', () => {
     assert.deepEqual(msgs.map((m) => m.recipient), ['13400000001']);
   });
 });
+
+describe('TMF642 task resources', () => {
+  test('acknowledge and clear by pattern; patterns are validated', async () => {
+    for (const amp of ['AMP-NS-020-1', 'AMP-NS-020-2'])
+      assert.equal((await srv.api('POST', AL, { token: integ, body: alarm(amp, { sourceSystemId: 'ems-7', perceivedSeverity: 'minor' }) })).status, 201);
+    const empty = await srv.api('POST', '/tmf-api/alarmManagement/v4/ackAlarms', { token: spec, body: { alarmPattern: [{}] } });
+    assert.equal(empty.status, 400);
+    assert.match(empty.json.message, /empty/);
+    const unknown = await srv.api('POST', '/tmf-api/alarmManagement/v4/ackAlarms', { token: spec, body: { alarmPattern: [{ colour: 'red' }] } });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.json.message, /colour/);
+    const ack = await srv.api('POST', '/tmf-api/alarmManagement/v4/ackAlarms', { token: spec, body: { alarmPattern: [{ sourceSystemId: 'ems-7' }], ackUserId: 'specialist1' } });
+    assert.equal(ack.status, 201, JSON.stringify(ack.json));
+    assert.equal(ack.json.ackedAlarm.length, 2);
+    for (const a of ack.json.ackedAlarm)
+      assert.equal((await srv.api('GET', `${AL}/${a.id}`, { token: agent })).json.ackState, 'acknowledged');
+    const clr = await srv.api('POST', '/tmf-api/alarmManagement/v4/clearAlarms', { token: spec, body: { alarmPattern: [{ alarmedObject: { id: 'AMP-NS-020-1' }, sourceSystemId: 'ems-7' }] } });
+    assert.equal(clr.json.clearedAlarm.length, 1);
+    assert.equal((await srv.api('GET', `${AL}?sourceSystemId=ems-7&active=true`, { token: agent })).json.length, 1);
+    const cm = await srv.api('POST', '/tmf-api/alarmManagement/v4/commentAlarms', { token: spec, body: { alarmPattern: [{ sourceSystemId: 'ems-7' }], comment: { comment: '已通知装维' } } });
+    assert.equal(cm.json.commentedAlarm.length, 2, 'comments reach cleared alarms too');
+    const h = (await srv.api('GET', `${AL}/${clr.json.clearedAlarm[0].id}`, { token: agent })).json.history;
+    assert.equal(h[h.length - 1].note, '已通知装维');
+  });
+});
