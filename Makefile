@@ -3,18 +3,22 @@ DB ?= var/shouye.db
 LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build release run test bench fuzz clean format
+.PHONY: all deps build release web run test bench fuzz clean format
 
 all: build
 
 deps:
 	@scripts/deps.sh
 
-build: deps
+build: deps web
 	@[ -f build/build.ninja ] || meson setup build -Db_sanitize=address,undefined -Db_lundef=false
 	@ninja -C build
 
-release: deps
+# the browser app: npm packages from the lockfile, built by Vite into web/dist (served by shouye)
+web: deps
+	@cd web && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npx vite build --logLevel warn
+
+release: deps web
 	@[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release
 	@ninja -C build-release
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what shouye needs from Debian's packages (and npm, once there is a web/ app).
+# Install what shouye needs from Debian's packages (the web app's npm packages: `make web`).
 # Idempotent: asks apt only for packages that are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
   libcurl4-openssl-dev postgresql postgresql-contrib kannel kannel-extras wrk sqlite3 curl
-  snmptrapd snmp
+  snmptrapd snmp chromium fonts-wqy-microhei
 )
 
 missing=()

@@ -86,6 +86,18 @@ if ls tests/api/*.test.mjs >/dev/null 2>&1; then
   fi
 fi
 
+# --- the browser workbench in Debian's Chromium, driven by playwright-core ---
+if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
+  log=$(mktemp)
+  node --test --test-concurrency=1 tests/browser/ 2>&1 | tee "$log" >&2
+  rc=${PIPESTATUS[0]}
+  ok=$(grep -E '^# pass ' "$log" | tail -1 | awk '{print $3}'); fail=$(grep -E '^# fail ' "$log" | tail -1 | awk '{print $3}')
+  if [ -z "$ok" ] || { [ "$rc" -ne 0 ] && [ "${fail:-0}" -eq 0 ]; }; then fail=$((${fail:-0} + 1)); fi
+  grep -E '^# (\\# )?figures' "$log" >&2 || true
+  count "browser (Chromium)" "${ok:-0}" "${fail:-0}"
+  rm -f "$log"
+fi
+
 # --- crash test: kill -9 under load, nothing acknowledged is lost ---
 if [ -x tests/crash/run.sh ]; then
   log=$(mktemp)

@@ -33,6 +33,7 @@ void app_config_defaults(app_config *c)
     c->quiet_from = 22;
     c->quiet_to = 8;
     c->sms_rate = 200;
+    snprintf(c->web_root, sizeof c->web_root, "web/dist");
 }
 
 typedef struct {
@@ -58,6 +59,7 @@ static const option_def options[] = {
     {"quiet_hours", "SHOUYE_QUIET_HOURS",
      "FROM-TO local hours when proactive SMS wait, e.g. 22-8 (0-0: none)"},
     {"sms_rate", "SHOUYE_SMS_RATE", "proactive SMS released per second per incident"},
+    {"web_root", "SHOUYE_WEB_ROOT", "directory of the built browser app (\"\" for none)"},
 };
 
 err app_config_set(app_config *c, const char *key, const char *v, problem *p)
@@ -123,6 +125,10 @@ err app_config_set(app_config *c, const char *key, const char *v, problem *p)
             return problem_field(p, "quiet_hours", "must be FROM-TO hours 0 … 23, like 22-8");
         c->quiet_from = a;
         c->quiet_to = b;
+    } else if (strcmp(key, "web_root") == 0) {
+        if (strlen(v) >= sizeof c->web_root)
+            return problem_field(p, "web_root", "too long");
+        snprintf(c->web_root, sizeof c->web_root, "%s", v);
     } else if (strcmp(key, "sms_rate") == 0) {
         if (parse_i64(v, 1, 100000, &n))
             return problem_field(p, "sms_rate", "must be 1 … 100000 per second");
@@ -369,6 +375,8 @@ err app_start(const app_config *c, app **out, problem *p)
     assurance_attach_engine(a->assurance, a->eng, a->tickets);
     assurance_register(a->assurance, a->http);
     http_add_routes(a->http, app_routes, a);
+    if (c->web_root[0])
+        http_set_web_root(a->http, c->web_root); /* absent: the API alone */
     rc = engine_start(a->eng, p);
     if (!rc)
         rc = http_start(a->http, p);

@@ -28,6 +28,7 @@ typedef struct app_config {
     /* proactive notification (A8) */
     int quiet_from, quiet_to; /* local hours; equal = no quiet hours */
     int sms_rate;             /* proactive SMS per second per incident */
+    char web_root[512];       /* the built browser app (web/dist); "" = none */
 } app_config;
 
 /* Defaults, then the file (if any), then SHOUYE_* environment variables. */

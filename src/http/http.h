@@ -56,6 +56,8 @@ err http_start(http_server *s, problem *p);
 void http_quiesce(http_server *s);
 void http_stop(http_server *s);
 void http_destroy(http_server *s);
+/* Serve the built browser app from `dir` (web/dist) for GETs no route takes. */
+void http_set_web_root(http_server *s, const char *dir);
 /* health, readiness, metrics, events and the live stream */
 void http_add_builtin_routes(http_server *s);
 /* Every registered route, for `shouye routes` and the OpenAPI check. */

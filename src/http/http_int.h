@@ -22,7 +22,13 @@ struct http_server {
     void *auth_ctx;
     sse_hub *hub;
     _Atomic uint64_t status_counts[6];
+    char *web_root; /* the built browser app, or NULL */
 };
+
+/* Answer with bytes (ownership of `data` passes; NULL for none). */
+void req_raw(req *r, int status, const char *content_type, char *data, size_t len);
+/* Serve the browser app for a GET that no route took; false when it is not one of its files. */
+bool http_static(req *r);
 
 void http_count(http_server *s, int status);
 /* queue a streaming response for this request (the request is then owned by MHD) */

@@ -188,6 +188,16 @@ void req_text(req *r, int status, const char *content_type, const char *text)
     r->state = ST_ANSWERED;
 }
 
+void req_raw(req *r, int status, const char *content_type, char *data, size_t len)
+{
+    free(r->resp);
+    r->status = status;
+    r->ctype = content_type;
+    r->resp = data;
+    r->resp_len = data ? len : 0;
+    r->state = ST_ANSWERED;
+}
+
 void req_problem(req *r, const problem *p)
 {
     int status = p->status ? p->status : 500;
@@ -433,6 +443,8 @@ static void dispatch(req *r)
             }
         }
     }
+    if (!found && !path_known && http_static(r))
+        return;
     if (!found) {
         if (path_known) {
             char allow[64] = "";
@@ -724,6 +736,7 @@ void http_destroy(http_server *s)
     http_stop(s);
     sse_hub_destroy(s->hub);
     free((char *)s->cfg.listen);
+    free(s->web_root);
     free(s);
 }
 

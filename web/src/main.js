@@ -1,0 +1,36 @@
+import { createApp } from 'vue';
+import { createRouter, createWebHistory } from 'vue-router';
+import App from './App.vue';
+import { i18n } from './i18n.js';
+import { session, loadMe } from './api.js';
+import Login from './views/Login.vue';
+import Workbench from './views/Workbench.vue';
+// the screens with charts load on demand: the agent's first screen stays small
+const Incidents = () => import('./views/Incidents.vue');
+const Wallboard = () => import('./views/Wallboard.vue');
+import './style.css';
+
+const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/', redirect: '/workbench' },
+    { path: '/login', component: Login, meta: { public: true } },
+    { path: '/workbench', component: Workbench },
+    { path: '/incidents', component: Incidents },
+    { path: '/incidents/:id', component: Incidents },
+    { path: '/wallboard', component: Wallboard },
+    { path: '/:rest(.*)', redirect: '/workbench' },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  if (!session.token) return { path: '/login', query: { next: to.fullPath } };
+  if (!session.me) {
+    try { await loadMe(); } catch { return { path: '/login', query: { next: to.fullPath } }; }
+  }
+  return true;
+});
+
+createApp(App).use(router).use(i18n).mount('#app');
+window.__shouyeReady = performance.now();
