@@ -120,6 +120,34 @@ describe('in the browser', () => {
     await p.context().close();
   });
 
+  test('second line: the group queue by due time, accept, work, a customer-visible note, feedback', async () => {
+    const p = await page();
+    await signIn(p, 'specialist1');
+    await p.click('header nav >> text=二线队列');
+    await p.waitForSelector('[data-test=queue] tbody tr');
+    const rows = await p.locator('[data-test=queue] tbody tr').count();
+    assert.ok(rows >= 1, 'the broadband complaint dispatched by the agent waits here');
+    await p.locator('[data-test=queue] tbody tr a').first().click();
+    await p.waitForSelector('[data-test=ticket]');
+    await p.click('[data-test=to-accepted]');
+    await p.waitForSelector('[data-test=to-inProgress]');
+    await p.click('[data-test=to-inProgress]');
+    await p.waitForSelector('[data-test=to-feedback]');
+    await p.fill('[data-test=note]', '已远程重启光猫，请客户观察');
+    await p.selectOption('[data-test=ticket] select', 'customer');
+    await p.click('[data-test=add-note]');
+    await p.waitForFunction(() => document.querySelector('[data-test=timeline]').textContent.includes('已远程重启光猫'));
+    await p.click('[data-test=to-feedback]');
+    await p.waitForFunction(() => document.querySelector('[data-test=ticket] h3').textContent.includes('feedback'));
+    const tl = await p.textContent('[data-test=timeline]');
+    assert.match(tl, /dispatched → accepted/);
+    assert.match(tl, /accepted → inProgress/);
+    assert.match(tl, /\[customer\] specialist1/);
+    await p.screenshot({ path: `${SHOTS}queue.png`, fullPage: true });
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
+  });
+
   test('the incident screen shows the open incident and its tracking', async () => {
     const p = await page();
     await signIn(p, 'specialist1');

@@ -8,6 +8,7 @@ import Workbench from './views/Workbench.vue';
 // the screens with charts load on demand: the agent's first screen stays small
 const Incidents = () => import('./views/Incidents.vue');
 const Wallboard = () => import('./views/Wallboard.vue');
+const Queue = () => import('./views/Queue.vue');
 import './style.css';
 
 const router = createRouter({
@@ -19,6 +20,7 @@ const router = createRouter({
     { path: '/incidents', component: Incidents },
     { path: '/incidents/:id', component: Incidents },
     { path: '/wallboard', component: Wallboard },
+    { path: '/queue', component: Queue },
     { path: '/:rest(.*)', redirect: '/workbench' },
   ],
 });
