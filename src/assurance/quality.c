@@ -5,7 +5,7 @@
  * what the detectors already store (probe_results, alarms, signals, incidents), each an index
  * range over the area subtree and the time window, so the history is the store's history.
  *
- * Health: red when an incident is active in the cell or dial-tests succeed less than 90 % in
+ * Health: red when an incident is active in the cell (on the area, under it, or over it) or dial-tests succeed less than 90 % in
  * the last hour; yellow when the last hour had alarms or more than 1 complaint per 10,000
  * subscribers; green otherwise; grey when nothing was measured.
  */
@@ -80,10 +80,12 @@ static json_t *cell_json(store *s, const char *service, const char *area, int64_
               " AND r.time >= ? AND r.time < ? AND p.service = ? GROUP BY r.time / 3600000",
               a, 5, h0, nh, c, 3);
     int64_t active = 0;
+    /* an incident on this area, under it, or over it (a district's incident covers its grids) */
     store_scalar(s,
-                 "SELECT COUNT(*) FROM incidents WHERE active = 1 AND area >= ? AND area < ?"
+                 "SELECT COUNT(*) FROM incidents WHERE active = 1 AND ((area >= ? AND area < ?)"
+                 " OR substr(?, 1, length(area) + 1) = area || '.')"
                  " AND (service = ? OR service IS NULL)",
-                 (store_val[]){SV_S(area), SV_S(hi), SV_S(service)}, 3, 0, &active);
+                 (store_val[]){SV_S(area), SV_S(hi), SV_S(area), SV_S(service)}, 4, 0, &active);
     hour_cell tot = {0};
     json_t *hours = hourly ? json_array() : NULL;
     for (int k = 0; k < nh; k++) {

@@ -154,7 +154,15 @@ describe('in the browser', () => {
     await p.goto(`${srv.base}/incidents`);
     await p.waitForSelector('[data-test=incident-detail]');
     assert.match(await p.textContent('[data-test=incidents]'), /ON-NS-017/);
+    await p.waitForSelector('[data-test=area-heat] canvas');
     await p.screenshot({ path: `${SHOTS}incidents.png`, fullPage: true });
+    // the quality map: service × district heat
+    await p.click('header nav >> text=质量图谱');
+    await p.waitForSelector('[data-test=heatmap] canvas');
+    await p.waitForFunction(() => window.__shouyeQuality > 0);
+    assert.equal(await p.evaluate(() => window.__shouyeQuality), 12 * 5, '12 districts × 5 services');
+    await p.screenshot({ path: `${SHOTS}quality.png`, fullPage: true });
+    assert.deepEqual(p.errors, []);
     await p.context().close();
   });
 

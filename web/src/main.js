@@ -9,6 +9,7 @@ import Workbench from './views/Workbench.vue';
 const Incidents = () => import('./views/Incidents.vue');
 const Wallboard = () => import('./views/Wallboard.vue');
 const Queue = () => import('./views/Queue.vue');
+const Quality = () => import('./views/Quality.vue');
 import './style.css';
 
 const router = createRouter({
@@ -21,6 +22,7 @@ const router = createRouter({
     { path: '/incidents/:id', component: Incidents },
     { path: '/wallboard', component: Wallboard },
     { path: '/queue', component: Queue },
+    { path: '/quality', component: Quality },
     { path: '/:rest(.*)', redirect: '/workbench' },
   ],
 });
