@@ -186,6 +186,44 @@ describe('in the browser', () => {
     await p.context().close();
   });
 
+  test('settings: the server\'s validation error appears under the field; the audit trail shows the change', async () => {
+    const p = await page();
+    await signIn(p, 'supervisor1');
+    await p.click('header nav >> text=系统设置');
+    await p.click('[data-test=tab-probes]');
+    await p.fill('[data-test=f-name]', '门户拨测');
+    await p.selectOption('#f-kind', 'http');
+    await p.fill('[data-test=f-target]', 'ftp://portal');
+    await p.click('[data-test=save]');
+    await p.waitForSelector('[data-test=err-target]');
+    assert.match(await p.textContent('[data-test=err-target]'), /http/);
+    await p.fill('[data-test=f-target]', `${srv.base}/healthz`);
+    await p.click('[data-test=save]');
+    await p.waitForSelector('[data-test=saved]');
+    assert.match(await p.textContent('[data-test=rows]'), /门户拨测/);
+    await p.screenshot({ path: `${SHOTS}settings.png`, fullPage: true });
+    await p.click('[data-test=tab-lines]');
+    await p.fill('[data-test=f-name]', '福田区宽带投诉');
+    await p.fill('[data-test=f-area]', 'GD.SZ.FT');
+    await p.fill('[data-test=f-windowMinutes]', '30');
+    await p.fill('[data-test=f-level]', '9');
+    await p.fill('[data-test=f-threshold]', '5');
+    await p.click('[data-test=save]');
+    await p.waitForSelector('[data-test=err-level]');
+    await p.fill('[data-test=f-level]', '2');
+    await p.click('[data-test=save]');
+    await p.waitForSelector('[data-test=saved]');
+    await p.click('header nav >> text=审计');
+    await p.waitForSelector('[data-test=audit] tbody tr');
+    const audit = await p.textContent('[data-test=audit]');
+    assert.match(audit, /supervisor1/);
+    assert.match(audit, /warningLine/);
+    assert.match(audit, /probe/);
+    await p.screenshot({ path: `${SHOTS}audit.png`, fullPage: true });
+    assert.deepEqual(p.errors.filter((e) => !/status of 400/.test(e)), []);
+    await p.context().close();
+  });
+
   test('a route of the app survives a reload; logout ends the session', async () => {
     const p = await page();
     await signIn(p, 'agent1');

@@ -4,7 +4,7 @@ import { createI18n } from 'vue-i18n';
 const messages = {
   'zh-CN': {
     app: { name: '守夜', tagline: '客户服务与业务保障' },
-    nav: { workbench: '客户工作台', queue: '二线队列', wallboard: '监控大屏', incidents: '故障', quality: '质量图谱', audit: '审计', logout: '退出' },
+    nav: { admin: '系统设置', workbench: '客户工作台', queue: '二线队列', wallboard: '监控大屏', incidents: '故障', quality: '质量图谱', audit: '审计', logout: '退出' },
     login: { title: '登录守夜', username: '用户名', password: '密码', submit: '登录', failed: '登录失败：{msg}', expired: '会话已过期，请重新登录' },
     wb: {
       search: '来电号码（可输入前几位）', find: '查询', none: '没有找到客户', profile: '客户资料', level: '客户等级', vip: 'VIP',
@@ -18,6 +18,8 @@ const messages = {
     },
     q: { group: '班组', type: '类型', stage: '阶段', due: '距超时', empty: '队列为空', note: '备注', internal: '内部备注', customer: '客户可见', add: '添加备注', timeline: '处理轨迹',
       to: { accepted: '受理', inProgress: '开始处理', feedback: '反馈结果', pending: '挂起' } },
+    adm: { plans: '应急预案', lines: '投诉预警线', probes: '拨测', thresholds: '阈值', rules: '派单规则', policies: 'SLA策略', groups: '班组', users: '用户', new: '新增', save: '保存', saved: '已保存', delete: '删除' },
+    aud: { time: '时间', actor: '操作人', action: '动作', entity: '对象', diff: '前后对比' },
     qm: { title: '业务质量图谱（业务 × 区域）', level: '区域层级', hours: '时间窗（小时）', legend: '绿：正常 黄：有告警或投诉偏高 红：有在途故障或拨测成功率低于90% 灰：无数据' },
     inc: { area: '影响区域（网格热力，按用户数与健康度）', list: '当前故障', level: '级别', stage: '阶段', suspect: '疑似故障点', affected: '影响用户', opened: '发现时间', eta: '预计恢复', none: '当前无故障', tickets: '关联工单', alarms: '告警', notifications: '通知', tracking: '处理记录' },
     wall: { title: '监控大屏', byStage: '工单阶段分布', sla: 'SLA 预警 / 超时', incidents: '在途故障（按级别）', sms: '已发短信', events: '实时事件' },
@@ -25,7 +27,7 @@ const messages = {
   },
   en: {
     app: { name: 'Shouye', tagline: 'Customer care and service assurance' },
-    nav: { workbench: 'Workbench', queue: 'Queue', wallboard: 'Wallboard', incidents: 'Incidents', quality: 'Quality map', audit: 'Audit', logout: 'Log out' },
+    nav: { admin: 'Settings', workbench: 'Workbench', queue: 'Queue', wallboard: 'Wallboard', incidents: 'Incidents', quality: 'Quality map', audit: 'Audit', logout: 'Log out' },
     login: { title: 'Sign in to Shouye', username: 'Username', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed: {msg}', expired: 'Your session expired; please sign in again' },
     wb: {
       search: 'Caller number (or its first digits)', find: 'Search', none: 'No customer found', profile: 'Profile', level: 'Level', vip: 'VIP',
@@ -39,6 +41,8 @@ const messages = {
     },
     q: { group: 'Group', type: 'Type', stage: 'Stage', due: 'Due in', empty: 'The queue is empty', note: 'Note', internal: 'Internal', customer: 'Customer-visible', add: 'Add note', timeline: 'Timeline',
       to: { accepted: 'Accept', inProgress: 'Start work', feedback: 'Give feedback', pending: 'Put on hold' } },
+    adm: { plans: 'Emergency plans', lines: 'Warning lines', probes: 'Dial-tests', thresholds: 'Thresholds', rules: 'Dispatch rules', policies: 'SLA policies', groups: 'Groups', users: 'Users', new: 'New', save: 'Save', saved: 'Saved', delete: 'Delete' },
+    aud: { time: 'Time', actor: 'Actor', action: 'Action', entity: 'Entity', diff: 'Before / after' },
     qm: { title: 'Service quality map (service × area)', level: 'Area level', hours: 'Window (hours)', legend: 'green: normal · yellow: alarms or many complaints · red: open incident or dial-tests under 90 % · grey: no data' },
     inc: { area: 'Affected area (grids sized by subscribers, coloured by health)', list: 'Open incidents', level: 'Level', stage: 'Stage', suspect: 'Suspected element', affected: 'Affected', opened: 'Opened', eta: 'Expected restore', none: 'No open incidents', tickets: 'Work orders', alarms: 'Alarms', notifications: 'Notifications', tracking: 'Tracking' },
     wall: { title: 'Wallboard', byStage: 'Work orders by stage', sla: 'SLA warnings / breaches', incidents: 'Open incidents by level', sms: 'SMS sent', events: 'Live events' },

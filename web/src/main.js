@@ -10,6 +10,8 @@ const Incidents = () => import('./views/Incidents.vue');
 const Wallboard = () => import('./views/Wallboard.vue');
 const Queue = () => import('./views/Queue.vue');
 const Quality = () => import('./views/Quality.vue');
+const Admin = () => import('./views/Admin.vue');
+const Audit = () => import('./views/Audit.vue');
 import './style.css';
 
 const router = createRouter({
@@ -23,6 +25,8 @@ const router = createRouter({
     { path: '/wallboard', component: Wallboard },
     { path: '/queue', component: Queue },
     { path: '/quality', component: Quality },
+    { path: '/admin', component: Admin },
+    { path: '/audit', component: Audit },
     { path: '/:rest(.*)', redirect: '/workbench' },
   ],
 });
