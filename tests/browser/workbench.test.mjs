@@ -91,6 +91,9 @@ describe('in the browser', () => {
     assert.match(banner, /已知故障/);
     assert.match(banner, /2级故障/);
     assert.match(await p.textContent('[data-test=profile]'), /林晓/);
+    await p.waitForSelector('[data-test=bills] details');
+    assert.equal(await p.locator('[data-test=bills] details').count(), 6, 'six monthly bills');
+    await p.waitForSelector('[data-test=records] tbody tr');
     await p.screenshot({ path: `${SHOTS}workbench-incident.png`, fullPage: true });
     await p.fill('[data-test=description]', '家里宽带无法上网，光猫LOS灯亮');
     await p.click('[data-test=submit]');
