@@ -137,7 +137,7 @@ describe('in the browser', () => {
     await p.click('[data-test=to-inProgress]');
     await p.waitForSelector('[data-test=to-feedback]');
     await p.fill('[data-test=note]', '已远程重启光猫，请客户观察');
-    await p.selectOption('[data-test=ticket] select', 'customer');
+    await p.selectOption('[data-test=visibility]', 'customer');
     await p.click('[data-test=add-note]');
     await p.waitForFunction(() => document.querySelector('[data-test=timeline]').textContent.includes('已远程重启光猫'));
     await p.click('[data-test=to-feedback]');
@@ -147,6 +147,12 @@ describe('in the browser', () => {
     assert.match(tl, /accepted → inProgress/);
     assert.match(tl, /\[customer\] specialist1/);
     await p.screenshot({ path: `${SHOTS}queue.png`, fullPage: true });
+    // the fault ticket of the incident goes to the duty group
+    await p.locator('[data-test=queue] tbody tr a').first().click();
+    await p.waitForSelector('[data-test=redispatch-group]');
+    await p.selectOption('[data-test=redispatch-group]', 'duty');
+    await p.click('[data-test=redispatch]');
+    await p.waitForFunction(() => document.querySelector('[data-test=timeline]').textContent.includes('redispatched'));
     assert.deepEqual(p.errors, []);
     await p.context().close();
   });
