@@ -164,6 +164,8 @@ describe('in the browser', () => {
     await p.waitForSelector('[data-test=incident-detail]');
     assert.match(await p.textContent('[data-test=incidents]'), /ON-NS-017/);
     await p.waitForSelector('[data-test=area-heat] canvas');
+    assert.match(await p.textContent('[data-test=notif]'), /来电承诺 1/, 'the caller whose report attached is promised the restore message');
+    assert.match(await p.textContent('[data-test=affected]'), /139\*{4}1001/, 'numbers masked for second line');
     await p.screenshot({ path: `${SHOTS}incidents.png`, fullPage: true });
     // the quality map: service × district heat
     await p.click('header nav >> text=质量图谱');
@@ -230,6 +232,18 @@ describe('in the browser', () => {
     assert.match(audit, /probe/);
     await p.screenshot({ path: `${SHOTS}audit.png`, fullPage: true });
     assert.deepEqual(p.errors.filter((e) => !/status of 400/.test(e)), []);
+    await p.context().close();
+  });
+
+  test('a session revoked elsewhere: the next action returns to sign-in with a notice', async () => {
+    const p = await page();
+    await signIn(p, 'agent1');
+    const token = await p.evaluate(() => sessionStorage.getItem('shouye.token'));
+    assert.equal((await srv.api('POST', '/api/v1/logout', { token })).status, 204);
+    await p.fill('[data-test=search]', '139');
+    await p.press('[data-test=search]', 'Enter');
+    await p.waitForSelector('[data-test=expired]');
+    assert.match(await p.url(), /\/login/);
     await p.context().close();
   });
 
