@@ -51,7 +51,7 @@ async function page() {
 }
 
 async function signIn(p, user) {
-  await p.goto(`${srv.base}/workbench`);
+  await p.goto(`${srv.base}/`);
   await p.waitForURL(/\/login/);
   await p.fill('#u', user);
   await p.fill('#p', 'shouye-demo');
@@ -75,6 +75,27 @@ describe('in the browser', () => {
     assert.deepEqual(menu, ['客户工作台', '故障'], 'an agent has no wallboard');
     assert.deepEqual(p.errors.filter((e) => !/status of 401/.test(e)), [], 'no console errors but the refused sign-in');
     await p.context().close();
+  });
+
+  test('every role signs in and gets its own menu', async () => {
+    const want = {
+      agent1: ['客户工作台', '故障'],
+      specialist1: ['二线队列', '故障', '质量图谱'],
+      engineer1: ['二线队列', '故障', '质量图谱'],
+      supervisor1: ['客户工作台', '二线队列', '故障', '监控大屏', '质量图谱', '审计', '系统设置'],
+      qa1: ['故障', '监控大屏'],
+      integration1: ['故障'],
+    };
+    for (const [user, menu] of Object.entries(want)) {
+      const p = await page();
+      await signIn(p, user);
+      assert.deepEqual(await p.locator('header nav a').allTextContents(), menu, user);
+      // each lands on a screen of theirs
+      await p.waitForSelector('header nav a.router-link-active');
+      const active = await p.textContent('header nav a.router-link-active');
+      assert.ok(menu.includes(active), `${user} lands on their own screen (${active})`);
+      await p.context().close();
+    }
   });
 
   test('an agent finds the caller, sees the incident, and the report attaches to it', async () => {
