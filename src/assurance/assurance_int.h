@@ -6,7 +6,7 @@
 #include "auth/auth.h"
 
 /* timer kinds (tickets use 1–3, segments 8) */
-enum { AK_NOTIFY = 9, AK_LINES = 10, AK_PROBE = 11 };
+enum { AK_NOTIFY = 9, AK_LINES = 10, AK_PROBE = 11, AK_PRUNE = 12 };
 
 #define SP_BASE "/tmf-api/serviceProblemManagement/v4/serviceProblem"
 #define ALARM_BASE "/tmf-api/alarmManagement/v4/alarm"

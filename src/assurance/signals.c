@@ -451,9 +451,70 @@ static err on_lines_timer(engine *e, int64_t id, int64_t at)
     return rc;
 }
 
+/* ---- housekeeping, nightly at 03:30 local: signals and dial-test results age out ---- */
+
+#define SIGNAL_KEEP_DAYS 8 /* the quality map looks back a week; baselines live in signal_hours */
+#define PROBE_RESULT_KEEP_DAYS 35
+#define PRUNE_MINUTE (3 * 60 + 30)
+
+static err prune(engine *e, int64_t *signals_out, int64_t *results_out)
+{
+    store *s = engine_store(e);
+    int64_t now = engine_now(e), cut = now - SIGNAL_KEEP_DAYS * 86400000LL;
+    /* signals are kept in (area, time) order: walk the distinct areas by index seeks and cut
+       each one's old end */
+    char area[80] = "";
+    bool first = true;
+    err rc = ERR_OK;
+    *signals_out = *results_out = 0;
+    for (;;) {
+        store_res *r;
+        rc = store_query(s,
+                         first ? "SELECT area FROM signals ORDER BY area LIMIT 1"
+                               : "SELECT area FROM signals WHERE area > ? ORDER BY area LIMIT 1",
+                         (store_val[]){SV_S(area)}, first ? 0 : 1, &r);
+        if (rc)
+            return rc;
+        bool any = store_rows(r) == 1;
+        if (any)
+            snprintf(area, sizeof area, "%s", store_text(r, 0, 0));
+        store_res_free(r);
+        if (!any)
+            break;
+        first = false;
+        rc = store_exec(s, "DELETE FROM signals WHERE area = ? AND time < ?",
+                        (store_val[]){SV_S(area), SV_I(cut)}, 2);
+        if (rc)
+            return rc;
+        *signals_out += store_changes(s);
+    }
+    rc = store_exec(s, "DELETE FROM probe_results WHERE time < ?",
+                    (store_val[]){SV_I(now - PROBE_RESULT_KEEP_DAYS * 86400000LL)}, 1);
+    if (!rc)
+        *results_out = store_changes(s);
+    return rc;
+}
+
+static err on_prune_timer(engine *e, int64_t id, int64_t at)
+{
+    (void)id;
+    (void)at;
+    int64_t sig = 0, res = 0;
+    err rc = prune(e, &sig, &res);
+    if (!rc)
+        rc = engine_emit(e, "assurance.pruned", "assurance", "housekeeping", "system",
+                         json_pack("{s:I, s:I}", "signals", (json_int_t)sig, "probeResults",
+                                   (json_int_t)res));
+    engine_timer_add(e, time_next_local(engine_now(e), actx(e)->cfg.tz, PRUNE_MINUTE), AK_PRUNE,
+                     0);
+    return rc;
+}
+
 static err lines_start(engine *e)
 {
     engine_timer_add(e, engine_now(e) + 60000, AK_LINES, 0);
+    engine_timer_add(e, time_next_local(engine_now(e), actx(e)->cfg.tz, PRUNE_MINUTE), AK_PRUNE,
+                     0);
     return ERR_OK;
 }
 
@@ -468,6 +529,7 @@ static void on_abort(engine *e)
 void signals_attach_engine(engine *e)
 {
     engine_on_timer(e, AK_LINES, on_lines_timer);
+    engine_on_timer(e, AK_PRUNE, on_prune_timer);
     engine_on_start(e, lines_start);
     engine_on_abort(e, on_abort);
 }

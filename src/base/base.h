@@ -84,6 +84,8 @@ int64_t time_real_ms(void);
 void time_iso(int64_t ms, int offset_min, char *out, size_t n);
 /* Parse ISO 8601 (date-time with Z or ±hh:mm, or a bare date as 00:00 at offset). */
 err time_parse_iso(const char *s, int default_offset_min, int64_t *out);
+/* The next moment after `now` when the local clock (offset minutes) shows `minute_of_day`. */
+int64_t time_next_local(int64_t now, int offset_min, int minute_of_day);
 
 /*
  * The injectable clock. In real mode now() is the wall clock; in manual mode time only

@@ -229,3 +229,14 @@ err clock_set(sy_clock *c, int64_t ms)
     atomic_store(&c->now, ms);
     return ERR_OK;
 }
+
+int64_t time_next_local(int64_t now, int offset_min, int minute_of_day)
+{
+    const int64_t day_ms = 86400000;
+    int64_t off = (int64_t)offset_min * 60000, local = now + off;
+    int64_t day = (local >= 0 ? local / day_ms : (local - day_ms + 1) / day_ms) * day_ms;
+    int64_t at = day + (int64_t)minute_of_day * 60000;
+    if (at <= local)
+        at += day_ms;
+    return at - off;
+}

@@ -101,12 +101,7 @@ static void refresh_now(req *r)
 /* the next 03:00 local after `now` */
 static int64_t next_run(int64_t now, int tz)
 {
-    int64_t off = (int64_t)tz * 60000, local = now + off;
-    int64_t day = local / DAY_MS * DAY_MS;
-    int64_t at = day + 3 * 3600000;
-    if (at <= local)
-        at += DAY_MS;
-    return at - off;
+    return time_next_local(now, tz, 3 * 60);
 }
 
 static err on_timer(engine *e, int64_t id, int64_t at)

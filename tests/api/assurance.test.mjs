@@ -523,3 +523,20 @@ describe('TMF642 task resources', () => {
     assert.equal(h[h.length - 1].note, '已通知装维');
   });
 });
+
+describe('housekeeping', () => {
+  test('signals older than 8 days and dial-test results older than 35 days age out at night', async () => {
+    const before = Number(srv.sql('SELECT COUNT(*) FROM signals'));
+    assert.ok(before > 0);
+    const results = Number(srv.sql('SELECT COUNT(*) FROM probe_results'));
+    assert.ok(results > 0);
+    const last = (await srv.events(admin)).at(-1).seq;
+    await srv.advance(admin, 9 * 24 * HOUR);
+    await srv.advance(admin, 1000);
+    assert.equal(Number(srv.sql('SELECT COUNT(*) FROM signals')), 0, 'every signal of this run is older than 8 days now');
+    assert.ok(Number(srv.sql('SELECT COUNT(*) FROM probe_results')) >= results, 'results are kept for 35 days (the probes go on running)');
+    const pruned = (await srv.events(admin, last)).filter((e) => e.type === 'assurance.pruned');
+    assert.ok(pruned.length >= 1);
+    assert.equal(pruned[0].data.signals, before);
+  });
+});

@@ -194,9 +194,23 @@ static void a_limiter_counts_failures_per_key(void **state)
     limiter_destroy(l);
 }
 
+static void next_local_time_of_day(void **state)
+{
+    (void)state;
+    const int64_t H = 3600000, day0 = 1796083200000LL; /* 2026-11-30 00:00 UTC */
+    /* 03:30 at UTC+8 is 19:30 UTC the day before */
+    assert_int_equal(time_next_local(day0 - 6 * H, 480, 210), day0 - 4 * H - 30 * 60000);
+    /* just after it: the next day's */
+    assert_int_equal(time_next_local(day0 - 4 * H, 480, 210), day0 + 20 * H - 30 * 60000);
+    /* exactly at it: the next day's (strictly after now) */
+    int64_t at = time_next_local(day0, 0, 0);
+    assert_int_equal(at, day0 + 24 * H);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(next_local_time_of_day),
         cmocka_unit_test(times_round_trip_through_iso_8601),
         cmocka_unit_test(bad_times_are_refused),
         cmocka_unit_test(utf8_is_checked_strictly),
