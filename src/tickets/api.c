@@ -193,25 +193,33 @@ static tickets_ctx *ctx_of(engine *e)
 
 /* ---- shared apply helpers ---- */
 
-static err add_notes(engine *e, cmd *c, int64_t ticket_id, const json_t *notes, int64_t now)
+err tickets_add_note(engine *e, int64_t ticket_id, const char *author, const char *text,
+                     const char *visibility)
 {
-    size_t i;
-    json_t *n;
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)ticket_id);
+    err rc = store_exec(engine_store(e),
+                        "INSERT INTO ticket_notes(id, ticket_id, time, author, text,"
+                        " visibility) VALUES (?, ?, ?, ?, ?, ?)",
+                        (store_val[]){SV_I(engine_next_id(e, "ticket_notes")), SV_I(ticket_id),
+                                      SV_I(engine_now(e)), SV_S(author), SV_S(text),
+                                      SV_S(visibility)},
+                        6);
+    if (!rc)
+        rc = engine_emit(e, "ticket.noteAdded", "ticket", ids, author,
+                         json_pack("{s:s}", "visibility", visibility));
+    return rc;
+}
+
+static err add_notes(engine *e, cmd *c, int64_t ticket_id, const json_t *notes, int64_t now)
+{
+    (void)now;
+    size_t i;
+    json_t *n;
     json_array_foreach(notes, i, n)
     {
         const char *vis = jstr(n, "visibility") ? jstr(n, "visibility") : "internal";
-        err rc =
-            store_exec(engine_store(e),
-                       "INSERT INTO ticket_notes(id, ticket_id, time, author, text,"
-                       " visibility) VALUES (?, ?, ?, ?, ?, ?)",
-                       (store_val[]){SV_I(engine_next_id(e, "ticket_notes")), SV_I(ticket_id),
-                                     SV_I(now), SV_S(c->actor), SV_S(jstr(n, "text")), SV_S(vis)},
-                       6);
-        if (!rc)
-            rc = engine_emit(e, "ticket.noteAdded", "ticket", ids, c->actor,
-                             json_pack("{s:s}", "visibility", vis));
+        err rc = tickets_add_note(e, ticket_id, c->actor, jstr(n, "text"), vis);
         if (rc)
             return rc;
     }

@@ -272,6 +272,10 @@ static err on_sla_timer(engine *e, int64_t id, int64_t at)
         changed = true;
         rc = engine_emit(e, "ticket.responseOverdue", "ticket", ids, "system",
                          json_pack("{s:s?}", "assignedGroup", t.assigned_group));
+        /* SLA events stand in the work order's own timeline too */
+        if (!rc)
+            rc = tickets_add_note(e, id, "system", "响应超时：未在规定时间内受理 / response overdue",
+                                  "internal");
     }
     if (!rc && t.sla_since && t.sla_target) {
         sla_calendar cal;
@@ -286,6 +290,10 @@ static err on_sla_timer(engine *e, int64_t id, int64_t at)
             rc = engine_emit(e, "ticket.slaWarning", "ticket", ids, "system",
                              json_pack("{s:I, s:I, s:s?}", "usedMs", (json_int_t)used, "targetMs",
                                        (json_int_t)c.target, "assignedGroup", t.assigned_group));
+            if (!rc)
+                rc = tickets_add_note(e, id, "system",
+                                      "SLA预警：处理时限已用80% / SLA warning: 80% of the time used",
+                                      "internal");
         }
         if (!rc && !c.breached && used >= c.target) {
             c.breached = true;
@@ -293,6 +301,9 @@ static err on_sla_timer(engine *e, int64_t id, int64_t at)
             rc = engine_emit(e, "ticket.slaBreached", "ticket", ids, "system",
                              json_pack("{s:I, s:I, s:s?}", "usedMs", (json_int_t)used, "targetMs",
                                        (json_int_t)c.target, "assignedGroup", t.assigned_group));
+            if (!rc)
+                rc = tickets_add_note(e, id, "system", "SLA超时：已超过处理时限 / SLA breached",
+                                      "internal");
             /* escalate 升级: to the assigned group's escalation target */
             char *from = t.assigned_group ? xstrdup(t.assigned_group) : NULL;
             store_res *g = NULL;

@@ -45,6 +45,10 @@ struct tickets_ctx {
 /* Forget the cached policies (engine thread; after a policy write, even a failed one). */
 void tickets_policies_changed(tickets_ctx *tc);
 
+/* A note on a work order (engine thread): the row and its ticket.noteAdded event. */
+err tickets_add_note(engine *e, int64_t ticket_id, const char *author, const char *text,
+                     const char *visibility);
+
 void ticket_free(ticket *t);
 /* Load by id; ERR_NOTFOUND when absent. */
 err ticket_load(store *s, int64_t id, ticket *out);

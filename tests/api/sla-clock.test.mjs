@@ -42,6 +42,10 @@ describe('warning, breach and escalation', () => {
     assert.equal(now.assignedGroup, 'duty');
     const types = (await eventsOf(t.id)).map((e) => e.type);
     assert.ok(types.includes('ticket.slaBreached'));
+    // the work order's own timeline carries the SLA events as internal system notes
+    const notes = (await srv.api('GET', `${TT}/${t.id}`, { token: sup })).json.note.filter((n) => n.author === 'system');
+    assert.deepEqual(notes.map((n) => [n.visibility, n.text.split('：')[0]]),
+      [['internal', '响应超时'], ['internal', 'SLA预警'], ['internal', 'SLA超时']]);
     const esc = (await eventsOf(t.id)).find((e) => e.type === 'ticket.escalated');
     assert.deepEqual([esc.data.fromGroup, esc.data.toGroup], ['broadband', 'duty']);
     const listed = await srv.api('GET', `${TT}?escalated=true&assignedGroup=duty`, { token: sup });

@@ -203,6 +203,7 @@ describe('in the browser', () => {
     const w = await srv.api('POST', '/tmf-api/troubleTicket/v4/troubleTicket', { token: agent, body: {
       description: '投诉处理超时测试', ticketType: 'complaint', severity: 'Major', relatedParty: [{ id: '13900001002', role: 'customer' }] } });
     assert.equal(w.status, 201);
+    assert.equal((await srv.api('PATCH', `/tmf-api/troubleTicket/v4/troubleTicket/${w.json.id}`, { token: agent, body: { stage: 'dispatched' } })).json.assignedGroup, 'complaints');
     const p = await page();
     await signIn(p, 'supervisor1');
     await p.goto(`${srv.base}/wallboard`);
@@ -213,6 +214,16 @@ describe('in the browser', () => {
     await p.waitForFunction((b) => document.querySelector('[data-test=sla]').textContent !== b, before, { timeout: 10000 });
     figures.wallboard_update_ms = Date.now() - t0;
     assert.match(await p.textContent('[data-test=events]'), /ticket\.sla(Warning|Breached)/);
+    // and the breach stands in the work order's timeline on the second-line screen (escalated
+    // from the complaints centre to the duty group)
+    const q = await page();
+    await signIn(q, 'supervisor1');
+    await q.goto(`${srv.base}/queue`);
+    await q.selectOption('[data-test=group]', 'duty');
+    await q.waitForSelector(`[data-test=due-${w.json.id}]`);
+    await q.click(`[data-test=queue] >> text=${w.json.id}`);
+    await q.waitForFunction(() => document.querySelector('[data-test=timeline]')?.textContent.includes('SLA超时'));
+    await q.context().close();
     await p.screenshot({ path: `${SHOTS}wallboard.png`, fullPage: true });
     assert.deepEqual(p.errors, []);
     await p.context().close();
