@@ -213,6 +213,7 @@ describe('in the browser', () => {
     await srv.advance(admin, 2 * 24 * 60 * MIN);
     await p.waitForFunction((b) => document.querySelector('[data-test=sla]').textContent !== b, before, { timeout: 10000 });
     figures.wallboard_update_ms = Date.now() - t0;
+    await p.waitForFunction(() => Number(document.querySelector('[data-test=escalated]').textContent) >= 1);
     assert.match(await p.textContent('[data-test=events]'), /ticket\.sla(Warning|Breached)/);
     // and the breach stands in the work order's timeline on the second-line screen (escalated
     // from the complaints centre to the duty group)
@@ -256,6 +257,13 @@ describe('in the browser', () => {
     await p.fill('[data-test=f-level]', '2');
     await p.click('[data-test=save]');
     await p.waitForSelector('[data-test=saved]');
+    // edit: the line just made gets a lower threshold
+    const row = p.locator('[data-test=rows] tr', { hasText: '福田区宽带投诉' });
+    await row.locator('button').first().click();
+    await p.fill('[data-test=f-threshold]', '4');
+    await p.click('[data-test=save]');
+    await p.waitForSelector('[data-test=saved]');
+    assert.equal(await row.locator('td').nth(5).textContent(), '4', 'the threshold column');
     await p.click('header nav >> text=审计');
     await p.waitForSelector('[data-test=audit] tbody tr');
     const audit = await p.textContent('[data-test=audit]');
