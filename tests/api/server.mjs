@@ -31,12 +31,12 @@ function newDb(dir) {
   return { url: join(dir, 't.db'), drop: () => {} };
 }
 
-export async function startServer({ manualClock = true, extraArgs = [] } = {}) {
+export async function startServer({ manualClock = true, extraArgs = [], demoArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'shouye-api-'));
   const db = newDb(dir);
   const env = { ...process.env, SHOUYE_ADMIN_PASSWORD: ADMIN_PW };
   execFileSync(BIN, ['init', '--db', db.url], { env, stdio: 'pipe' });
-  execFileSync(BIN, ['demo', '--db', db.url], { env, stdio: 'pipe' });
+  execFileSync(BIN, ['demo', '--db', db.url, ...demoArgs], { env, stdio: 'pipe' });
   const port = await freePort();
   const args = ['serve', '--db', db.url, '--listen', `127.0.0.1:${port}`, ...extraArgs];
   if (manualClock) args.push('--clock=manual');

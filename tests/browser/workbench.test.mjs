@@ -17,7 +17,7 @@ mkdirSync(SHOTS, { recursive: true });
 let srv, browser, admin, integ;
 const figures = {};
 before(async () => {
-  srv = await startServer();
+  srv = await startServer({ demoArgs: ['--subscribers', '300'] });
   admin = await srv.login('admin', ADMIN_PW);
   integ = await srv.login('integration1');
   for (const [m, name, vip, at] of [['13900001001', '林晓', true, 'AMP-NS-017-1'], ['13900001002', '周强', false, 'AMP-NS-018-1']]) {
@@ -96,6 +96,21 @@ describe('in the browser', () => {
       assert.ok(menu.includes(active), `${user} lands on their own screen (${active})`);
       await p.context().close();
     }
+  });
+
+  test('an agent looks up a demo customer: plan, balance, bills and records', async () => {
+    const p = await page();
+    await signIn(p, 'agent2');
+    await p.fill('[data-test=search]', '13800000');
+    await p.press('[data-test=search]', 'Enter');
+    await p.click('text=13800000000');
+    await p.waitForSelector('[data-test=profile]');
+    assert.match(await p.textContent('main'), /套餐|元/);
+    assert.equal(await p.locator('[data-test=bills] details').count(), 6);
+    await p.waitForSelector('[data-test=records] tbody tr');
+    await p.screenshot({ path: `${SHOTS}workbench-demo-customer.png`, fullPage: true });
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
   });
 
   test('an agent finds the caller, sees the incident, and the report attaches to it', async () => {
