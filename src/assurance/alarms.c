@@ -258,24 +258,40 @@ static err clear_alarm(engine *e, int64_t id, const char *actor, const char *sys
     return rc;
 }
 
-/* the newest active alarm on an ancestor of `pos` */
-static int64_t ancestor_alarm(store *s, int64_t pos, int64_t *incident)
+/*
+ * The active alarm on the highest ancestor of `object` (its root cause), or 0. The parent
+ * chain is a few primary-key steps; each step one index probe on the alarms of that element —
+ * never a scan of all active alarms, however many there are.
+ */
+static int64_t ancestor_alarm(store *s, const char *object, int64_t *incident)
 {
-    store_res *r;
-    int64_t id = 0;
+    char cur[80];
+    snprintf(cur, sizeof cur, "%s", object);
+    int64_t found = 0;
     *incident = 0;
-    if (store_query(s,
-                    "SELECT a.id, a.incident_id FROM alarms a JOIN elements el ON el.id ="
-                    " a.object_id WHERE a.cleared IS NULL AND a.object_pos < ? AND el.last >= ?"
-                    " ORDER BY a.object_pos, a.id LIMIT 1",
-                    (store_val[]){SV_I(pos), SV_I(pos)}, 2, &r))
-        return 0;
-    if (store_rows(r)) {
-        id = store_int(r, 0, 0);
-        *incident = store_isnull(r, 0, 1) ? 0 : store_int(r, 0, 1);
+    for (int depth = 0; depth < 32; depth++) {
+        store_res *r;
+        if (store_query(s, "SELECT parent FROM elements WHERE id = ?", (store_val[]){SV_S(cur)}, 1,
+                        &r))
+            break;
+        bool up = store_rows(r) && store_text(r, 0, 0);
+        if (up)
+            snprintf(cur, sizeof cur, "%s", store_text(r, 0, 0));
+        store_res_free(r);
+        if (!up)
+            break;
+        if (store_query(s,
+                        "SELECT id, incident_id FROM alarms WHERE object_id = ? AND cleared IS NULL"
+                        " ORDER BY id LIMIT 1",
+                        (store_val[]){SV_S(cur)}, 1, &r))
+            break;
+        if (store_rows(r)) { /* keep climbing: the highest one is the root */
+            found = store_int(r, 0, 0);
+            *incident = store_isnull(r, 0, 1) ? 0 : store_int(r, 0, 1);
+        }
+        store_res_free(r);
     }
-    store_res_free(r);
-    return id;
+    return found;
 }
 
 err alarms_apply_doc(engine *e, const json_t *doc, const char *actor, int64_t *out, bool *created,
@@ -370,7 +386,7 @@ err alarms_apply_doc(engine *e, const json_t *doc, const char *actor, int64_t *o
     if (raised > now)
         raised = now;
     bool known = element_span(s, object, &pos, &last, NULL, 0);
-    int64_t parent_inc = 0, parent = known ? ancestor_alarm(s, pos, &parent_inc) : 0;
+    int64_t parent_inc = 0, parent = known ? ancestor_alarm(s, object, &parent_inc) : 0;
     id = engine_next_id(e, "alarms");
     json_t *sa = json_object_get(doc, "serviceAffecting");
     rc = store_exec(
