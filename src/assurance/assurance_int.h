@@ -95,11 +95,14 @@ typedef struct signal_in {
     int64_t time;
     const char *kind, *service, *area, *msisdn, *ref;
     /* filled in */
+    bool resolved; /* found / has_pos / pos / sub_area already filled (by an HTTP thread) */
     bool found, has_pos;
     int64_t pos;
     char sub_area[72];
 } signal_in;
 err signals_take_many(engine *e, signal_in *in, int n);
+/* Where the callers of unresolved signals hang and live, on any connection (a reader will do). */
+err signals_resolve_callers(store *s, signal_in *in, int n);
 err signals_take(engine *e, int64_t time, const char *kind, const char *service, const char *area,
                  const char *msisdn, const char *ref);
 /* Write the hourly counts gathered since the last flush (end of every command that took

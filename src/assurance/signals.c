@@ -304,7 +304,7 @@ static int by_msisdn(const void *a, const void *b)
 }
 
 /* where each caller hangs and lives: one IN (…) query per LOOKUP_CHUNK callers */
-static err lookup_callers(store *s, signal_in *in, int n)
+err signals_resolve_callers(store *s, signal_in *in, int n)
 {
     signal_in **sorted = xcalloc((size_t)LOOKUP_CHUNK, sizeof *sorted);
     err rc = ERR_OK;
@@ -312,7 +312,7 @@ static err lookup_callers(store *s, signal_in *in, int n)
         int m = 0;
         store_val args[LOOKUP_CHUNK];
         for (int i = base; i < n && i < base + LOOKUP_CHUNK; i++)
-            if (in[i].msisdn) {
+            if (in[i].msisdn && !in[i].resolved) {
                 sorted[m] = &in[i];
                 args[m++] = SV_S(in[i].msisdn);
             }
@@ -367,7 +367,7 @@ err signals_take_many(engine *e, signal_in *in, int n)
     err rc;
     if (!a->lines_loaded && (rc = lines_load(e)))
         return rc;
-    rc = lookup_callers(s, in, n);
+    rc = signals_resolve_callers(s, in, n);
     for (int i = 0; i < n; i++)
         if (!in[i].area && in[i].sub_area[0])
             in[i].area = in[i].sub_area;
@@ -609,12 +609,24 @@ static err apply_batch(engine *e, cmd *c)
             int64_t t = now;
             if (jstr(it, "time"))
                 time_parse_iso(jstr(it, "time"), actx(e)->cfg.tz, &t);
-            run[nrun++] = (signal_in){.time = t > now ? now : t,
-                                      .kind = jstr(it, "kind"),
-                                      .service = jstr(it, "service"),
-                                      .area = jstr(it, "area"),
-                                      .msisdn = jstr(it, "msisdn"),
-                                      .ref = jstr(it, "ref")};
+            signal_in *x = &run[nrun++];
+            *x = (signal_in){.time = t > now ? now : t,
+                             .kind = jstr(it, "kind"),
+                             .service = jstr(it, "service"),
+                             .area = jstr(it, "area"),
+                             .msisdn = jstr(it, "msisdn"),
+                             .ref = jstr(it, "ref")};
+            /* the HTTP thread already looked the caller up on its read connection */
+            json_t *found = json_object_get(it, "_found");
+            if (found) {
+                x->resolved = true;
+                x->found = json_is_true(found);
+                json_t *pos = json_object_get(it, "_pos");
+                x->has_pos = json_is_integer(pos);
+                x->pos = json_integer_value(pos);
+                if (!x->area && jstr(it, "_area"))
+                    snprintf(x->sub_area, sizeof x->sub_area, "%s", jstr(it, "_area"));
+            }
             continue;
         }
         if (nrun) {
@@ -663,7 +675,47 @@ static void batch(req *r)
 {
     static const json_field fields[] = {{"items", JT_ARRAY, JF_REQUIRED, 0, NULL},
                                         {NULL, 0, 0, 0, NULL}};
-    req_submit_checked(r, fields, check_batch, apply_batch);
+    json_t *b = req_body(r);
+    if (!b)
+        return;
+    problem p = {0};
+    if (json_check(b, fields, "", &p) || check_batch(b, &p)) {
+        req_problem(r, &p);
+        return;
+    }
+    store *s = req_store(r); /* NULL: answered 503 */
+    if (!s)
+        return;
+    cmd *c = req_cmd(r);
+    c->in = json_deep_copy(b);
+    /* the callers are looked up here, on this thread's read connection, so the one writer only
+       writes; a caller not found stays "found: false" (their signal still counts) */
+    json_t *items = json_object_get(c->in, "items");
+    size_t n = json_array_size(items);
+    signal_in *in = xcalloc(n + 1, sizeof *in);
+    size_t *at = xcalloc(n + 1, sizeof *at);
+    int m = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *it = json_array_get(items, i);
+        if (strcmp(jstr(it, "kind"), "alarm") == 0 || !jstr(it, "msisdn"))
+            continue;
+        in[m].msisdn = jstr(it, "msisdn");
+        at[m++] = i;
+    }
+    if (m && signals_resolve_callers(s, in, m) == ERR_OK) {
+        for (int k = 0; k < m; k++) {
+            json_t *it = json_array_get(items, at[k]);
+            json_object_set_new(it, "_found", json_boolean(in[k].found));
+            if (in[k].has_pos)
+                json_object_set_new(it, "_pos", json_integer(in[k].pos));
+            if (in[k].sub_area[0])
+                json_object_set_new(it, "_area", json_string(in[k].sub_area));
+        }
+    }
+    free(in);
+    free(at);
+    c->apply = apply_batch;
+    req_submit(r);
 }
 
 /* warning lines */
