@@ -775,51 +775,25 @@ static void list(req *r)
     store *s = req_store(r);
     if (!s)
         return;
+    static const query_filter filters[] = {
+        {"state", QF_ENUM, " AND state = ?", NULL, alarm_states, 0, 0},
+        {"perceivedSeverity", QF_ENUM, " AND severity = ?", NULL, severities, 0, 0},
+        {"ackState", QF_ENUM, " AND ack_state = ?", NULL, ack_states, 0, 0},
+        {"alarmType", QF_ENUM, " AND alarm_type = ?", NULL, alarm_types, 0, 0},
+        {"alarmedObject.id", QF_TEXT, " AND object_id = ?", NULL, NULL, 0, 0},
+        {"sourceSystemId", QF_TEXT, " AND source_system = ?", NULL, NULL, 0, 0},
+        {"active", QF_BOOL, " AND cleared IS NULL", " AND cleared IS NOT NULL", NULL, 0, 0},
+        {"isRootCause", QF_BOOL, " AND is_root_cause = ?", NULL, NULL, 0, 0},
+        {NULL, 0, NULL, NULL, NULL, 0, 0},
+    };
     buf where;
     buf_init(&where, 0);
     buf_adds(&where, "alarms WHERE 1 = 1");
     store_val args[8];
     int n = 0;
-    static const struct {
-        const char *param, *col;
-        const char *const *allowed;
-    } eq[] = {
-        {"state", "state", alarm_states},
-        {"perceivedSeverity", "severity", severities},
-        {"ackState", "ack_state", ack_states},
-        {"alarmType", "alarm_type", alarm_types},
-        {"alarmedObject.id", "object_id", NULL},
-        {"sourceSystemId", "source_system", NULL},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(eq); i++) {
-        const char *v = req_query(r, eq[i].param);
-        if (!v)
-            continue;
-        if (eq[i].allowed && !str_in(v, eq[i].allowed)) {
-            buf_free(&where);
-            req_fail(r, 400, "invalidField", eq[i].param, "%s: not a known value", eq[i].param);
-            return;
-        }
-        buf_printf(&where, " AND %s = ?", eq[i].col);
-        args[n++] = SV_S(v);
-    }
-    const char *v;
-    if ((v = req_query(r, "active"))) {
-        if (strcmp(v, "true") && strcmp(v, "false")) {
-            buf_free(&where);
-            req_fail(r, 400, "invalidField", "active", "active: true or false");
-            return;
-        }
-        buf_adds(&where, strcmp(v, "true") == 0 ? " AND cleared IS NULL" : " AND cleared IS NOT NULL");
-    }
-    if ((v = req_query(r, "isRootCause"))) {
-        if (strcmp(v, "true") && strcmp(v, "false")) {
-            buf_free(&where);
-            req_fail(r, 400, "invalidField", "isRootCause", "isRootCause: true or false");
-            return;
-        }
-        buf_adds(&where, " AND is_root_cause = ?");
-        args[n++] = SV_I(strcmp(v, "true") == 0);
+    if (!req_filters(r, filters, &where, args, &n, 8)) {
+        buf_free(&where);
+        return;
     }
     store_res *res;
     int64_t total = 0;

@@ -1339,15 +1339,6 @@ static err apply_patch(engine *e, cmd *c)
                               : strcmp(to, "handle") == 0 ? "handling_at"
                               : strcmp(to, "closed") == 0 ? "closed_at"
                                                           : NULL;
-            char *sql = xasprintf("UPDATE incidents SET stage = ?, status = ?, status_reason = ?,"
-                                  " active = ?, updated = ?%s%s%s WHERE id = ?",
-                                  col ? ", " : "", col ? col : "", col ? " = COALESCE(" : "");
-            if (col) {
-                free(sql);
-                sql = xasprintf("UPDATE incidents SET stage = ?, status = ?, status_reason = ?,"
-                                " active = ?, updated = ?, %s = COALESCE(%s, ?) WHERE id = ?",
-                                col, col);
-            }
             bool active = stage_active(to);
             if (strcmp(to, "handle") == 0 && strcmp(cur, "restore") == 0) {
                 /* relapse: the fault is back */
@@ -1355,15 +1346,18 @@ static err apply_patch(engine *e, cmd *c)
                                 (store_val[]){SV_I(id)}, 1);
             }
             if (!rc)
-                rc = col ? store_exec(s, sql,
-                                      (store_val[]){SV_S(to), SV_S(stage_of(to)->status), SV_S(why),
-                                                    SV_I(active), SV_I(now), SV_I(now), SV_I(id)},
-                                      7)
-                         : store_exec(s, sql,
-                                      (store_val[]){SV_S(to), SV_S(stage_of(to)->status), SV_S(why),
-                                                    SV_I(active), SV_I(now), SV_I(id)},
-                                      6);
-            free(sql);
+                rc = store_exec(s,
+                                "UPDATE incidents SET stage = ?, status = ?, status_reason = ?,"
+                                " active = ?, updated = ? WHERE id = ?",
+                                (store_val[]){SV_S(to), SV_S(stage_of(to)->status), SV_S(why),
+                                              SV_I(active), SV_I(now), SV_I(id)},
+                                6);
+            if (!rc && col) { /* the first time the stage was reached */
+                char *sql =
+                    xasprintf("UPDATE incidents SET %s = COALESCE(%s, ?) WHERE id = ?", col, col);
+                rc = store_exec(s, sql, (store_val[]){SV_I(now), SV_I(id)}, 2);
+                free(sql);
+            }
             if (!rc)
                 rc = track(e, id, c->actor, to, "%s%s%s", stage_of(to)->zh, why ? "：" : "",
                            why ? why : "");
@@ -1510,48 +1504,22 @@ static void list(req *r)
     store *s = req_store(r);
     if (!s)
         return;
+    static const query_filter filters[] = {
+        {"active", QF_BOOL, " AND active = ?", NULL, NULL, 0, 0},
+        {"stage", QF_ENUM, " AND stage = ?", NULL, stage_names, 0, 0},
+        {"priority", QF_INT, " AND level = ?", NULL, NULL, 1, 4},
+        {"service", QF_TEXT, " AND service = ?", NULL, NULL, 0, 0},
+        {"element", QF_TEXT, " AND element_id = ?", NULL, NULL, 0, 0},
+        {NULL, 0, NULL, NULL, NULL, 0, 0},
+    };
     buf where;
     buf_init(&where, 0);
     buf_adds(&where, "incidents WHERE 1 = 1");
     store_val args[6];
     int n = 0;
-    const char *v;
-    if ((v = req_query(r, "active"))) {
-        if (strcmp(v, "true") && strcmp(v, "false")) {
-            buf_free(&where);
-            req_fail(r, 400, "invalidField", "active", "active: true or false");
-            return;
-        }
-        buf_adds(&where, " AND active = ?");
-        args[n++] = SV_I(strcmp(v, "true") == 0);
-    }
-    if ((v = req_query(r, "stage"))) {
-        if (!str_in(v, stage_names)) {
-            buf_free(&where);
-            req_fail(r, 400, "invalidField", "stage", "stage: one of detect, notify, locate, "
-                                                      "handle, restore, review, closed, cancelled");
-            return;
-        }
-        buf_adds(&where, " AND stage = ?");
-        args[n++] = SV_S(v);
-    }
-    if ((v = req_query(r, "priority"))) {
-        int64_t lv;
-        if (parse_i64(v, 1, 4, &lv)) {
-            buf_free(&where);
-            req_fail(r, 400, "invalidField", "priority", "priority: a level 1 … 4");
-            return;
-        }
-        buf_adds(&where, " AND level = ?");
-        args[n++] = SV_I(lv);
-    }
-    if ((v = req_query(r, "service"))) {
-        buf_adds(&where, " AND service = ?");
-        args[n++] = SV_S(v);
-    }
-    if ((v = req_query(r, "element"))) {
-        buf_adds(&where, " AND element_id = ?");
-        args[n++] = SV_S(v);
+    if (!req_filters(r, filters, &where, args, &n, 6)) {
+        buf_free(&where);
+        return;
     }
     store_res *res;
     int64_t total = 0;

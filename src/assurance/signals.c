@@ -30,16 +30,6 @@ struct line_state {
     line_state *next;
 };
 
-static void line_add(line_state *l, int64_t ms, int64_t n)
-{
-    window_add(&l->w, ms, n);
-}
-
-static int64_t line_sum(const line_state *l, int64_t now)
-{
-    return window_sum(&l->w, now);
-}
-
 static bool line_matches(const line_state *l, const char *service, const char *area)
 {
     if (l->service[0] && !str_eq(l->service, service))
@@ -115,7 +105,7 @@ static err lines_load(engine *e)
         if (rc)
             break;
         for (int i = 0; i < store_rows(r); i++)
-            line_add(l, store_int(r, i, 0), 1);
+            window_add(&l->w, store_int(r, i, 0), 1);
         store_res_free(r);
     }
     return rc;
@@ -199,7 +189,7 @@ static err line_cross(engine *e, line_state *l, int64_t sum, int64_t limit)
 
 static err line_check(engine *e, line_state *l)
 {
-    int64_t now = engine_now(e), sum = line_sum(l, now);
+    int64_t now = engine_now(e), sum = window_sum(&l->w, now);
     int64_t limit = line_limit(engine_store(e), l, now);
     int step = line_step(l->crossed != 0, sum, limit);
     if (step > 0)
@@ -420,7 +410,7 @@ err signals_take_many(engine *e, signal_in *in, int n)
         for (line_state *l = a->lines; l && !rc; l = l->next)
             if (line_matches(l, x->service, x->area)) {
                 if (x->time > now - (int64_t)l->window_min * 60000)
-                    line_add(l, x->time, 1);
+                    window_add(&l->w, x->time, 1);
                 rc = line_check(e, l);
             }
     }

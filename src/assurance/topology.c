@@ -447,11 +447,10 @@ typedef struct {
     bool seen;
 } node;
 
-static node *nodes_g; /* engine thread only: qsort_r context would do, but keep it simple */
-
-static int cmp_kid_plain(const void *a, const void *b)
+static int cmp_kid(const void *a, const void *b, void *ctx)
 {
-    const node *x = &nodes_g[*(const int *)a], *y = &nodes_g[*(const int *)b];
+    const node *ns = ctx;
+    const node *x = &ns[*(const int *)a], *y = &ns[*(const int *)b];
     /* existing elements keep their order; new ones follow, by id */
     if (x->old_pos != y->old_pos) {
         if (!x->old_pos)
@@ -463,7 +462,8 @@ static int cmp_kid_plain(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* number the forest in pre-order; false when an element is not reachable (a cycle) */
+/* number the tree under `i` in pre-order (pos, and last = the end of its subtree); an element
+   left unseen afterwards sits in a cycle */
 static void number(node *ns, int i, int64_t *next)
 {
     /* iterative DFS: the tree may be deep */
@@ -599,12 +599,10 @@ static err apply_import(engine *e, cmd *c)
     }
     int64_t next = 1;
     if (!rc) {
-        nodes_g = ns;
-        qsort(roots, (size_t)nroots, sizeof *roots, cmp_kid_plain);
+        qsort_r(roots, (size_t)nroots, sizeof *roots, cmp_kid, ns);
         for (int k = 0; k < n; k++)
             if (ns[k].nkids > 1)
-                qsort(ns[k].kids, (size_t)ns[k].nkids, sizeof *ns[k].kids, cmp_kid_plain);
-        nodes_g = NULL;
+                qsort_r(ns[k].kids, (size_t)ns[k].nkids, sizeof *ns[k].kids, cmp_kid, ns);
         for (int k = 0; k < nroots; k++)
             number(ns, roots[k], &next);
         for (int k = 0; k < n && !rc; k++)

@@ -851,18 +851,16 @@ static void audit_list(req *r)
     buf_adds(&where, " WHERE 1=1");
     store_val args[8];
     int n = 0;
-    static const struct {
-        const char *q, *col;
-    } eq[] = {{"entityType", "entity_type"},
-              {"entityId", "entity_id"},
-              {"actor", "actor"},
-              {"action", "action"}};
-    for (size_t i = 0; i < ARRAY_LEN(eq); i++) {
-        const char *v = req_query(r, eq[i].q);
-        if (v) {
-            buf_printf(&where, " AND %s = ?", eq[i].col);
-            args[n++] = SV_S(v);
-        }
+    static const query_filter eq[] = {
+        {"entityType", QF_TEXT, " AND entity_type = ?", NULL, NULL, 0, 0},
+        {"entityId", QF_TEXT, " AND entity_id = ?", NULL, NULL, 0, 0},
+        {"actor", QF_TEXT, " AND actor = ?", NULL, NULL, 0, 0},
+        {"action", QF_TEXT, " AND action = ?", NULL, NULL, 0, 0},
+        {NULL, 0, NULL, NULL, NULL, 0, 0},
+    };
+    if (!req_filters(r, eq, &where, args, &n, 6)) {
+        buf_free(&where);
+        return;
     }
     static const struct {
         const char *q, *op;

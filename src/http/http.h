@@ -114,6 +114,22 @@ void req_submit_checked(req *r, const json_field *fields,
                         err (*apply)(engine *e, cmd *c));
 /* Paging arguments: offset ≥ 0, 1 ≤ limit ≤ 1000 (default 20); false after answering 400. */
 bool req_paging(req *r, int64_t *offset, int64_t *limit);
+/*
+ * A list's query-string filters, as data. Each present parameter appends its SQL condition
+ * (" AND col = ?") to `where` with its value as the argument; QF_BOOL with `sql_false` picks
+ * one of two conditions instead (no argument). req_filters() returns false after answering
+ * 400 naming the parameter; `args` has room for `cap` values. The table ends with param NULL.
+ */
+typedef enum { QF_TEXT, QF_ENUM, QF_BOOL, QF_INT } query_filter_kind;
+typedef struct query_filter {
+    const char *param;
+    query_filter_kind kind;
+    const char *sql;
+    const char *sql_false;      /* QF_BOOL: the condition for false; NULL = sql with 1 / 0 */
+    const char *const *allowed; /* QF_ENUM */
+    int64_t min, max;           /* QF_INT */
+} query_filter;
+bool req_filters(req *r, const query_filter *f, buf *where, store_val *args, int *n, int cap);
 /* Answer a list with X-Total-Count / X-Result-Count (steals `items`). */
 void req_list(req *r, json_t *items, int64_t total);
 

@@ -746,3 +746,59 @@ void http_count(http_server *s, int status)
     if (cls >= 1 && cls <= 5)
         atomic_fetch_add(&s->status_counts[cls], 1);
 }
+
+bool req_filters(req *r, const query_filter *f, buf *where, store_val *args, int *n, int cap)
+{
+    for (; f->param; f++) {
+        const char *v = req_query(r, f->param);
+        if (!v)
+            continue;
+        if (*n >= cap) {
+            req_fail(r, 400, "invalidField", f->param, "%s: too many filters", f->param);
+            return false;
+        }
+        switch (f->kind) {
+        case QF_ENUM:
+            if (!str_in(v, f->allowed)) {
+                buf list;
+                buf_init(&list, 0);
+                for (const char *const *a = f->allowed; *a; a++)
+                    buf_printf(&list, "%s%s", a == f->allowed ? "" : ", ", *a);
+                req_fail(r, 400, "invalidField", f->param, "%s: one of %s", f->param, list.data);
+                buf_free(&list);
+                return false;
+            }
+            /* fall through */
+        case QF_TEXT:
+            buf_adds(where, f->sql);
+            args[(*n)++] = SV_S(v);
+            break;
+        case QF_BOOL: {
+            if (strcmp(v, "true") && strcmp(v, "false")) {
+                req_fail(r, 400, "invalidField", f->param, "%s: true or false", f->param);
+                return false;
+            }
+            bool yes = strcmp(v, "true") == 0;
+            if (f->sql_false) {
+                buf_adds(where, yes ? f->sql : f->sql_false);
+            } else {
+                buf_adds(where, f->sql);
+                args[(*n)++] = SV_I(yes);
+            }
+            break;
+        }
+        case QF_INT: {
+            int64_t x;
+            if (parse_i64(v, f->min, f->max, &x)) {
+                req_fail(r, 400, "invalidField", f->param, "%s: a number %lld … %lld", f->param,
+                         (long long)f->min, (long long)f->max);
+                return false;
+            }
+            buf_adds(where, f->sql);
+            args[(*n)++] = SV_I(x);
+            break;
+        }
+        }
+    }
+    return true;
+}
