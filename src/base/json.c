@@ -129,6 +129,14 @@ static bool kind_ok(const json_t *v, json_kind k)
     }
 }
 
+/* "prefix.key", or "key" with no prefix: built only when there is something to report */
+static const char *field_path(char *path, size_t n, const char *prefix, const char *key)
+{
+    snprintf(path, n, "%s%s%s", prefix && *prefix ? prefix : "", prefix && *prefix ? "." : "",
+             key);
+    return path;
+}
+
 err json_check(const json_t *obj, const json_field *fields, const char *prefix, problem *p)
 {
     char path[96];
@@ -136,49 +144,48 @@ err json_check(const json_t *obj, const json_field *fields, const char *prefix, 
     json_t *val;
     if (!json_is_object(obj))
         return problem_field(p, prefix && *prefix ? prefix : "body", "must be an object");
+#define PATH field_path(path, sizeof path, prefix, key)
     json_object_foreach((json_t *)obj, key, val)
     {
         const json_field *f = fields;
         while (f->name && strcmp(f->name, key) != 0)
             f++;
-        snprintf(path, sizeof path, "%s%s%s", prefix && *prefix ? prefix : "",
-                 prefix && *prefix ? "." : "", key);
         if (!f->name)
-            return problem_set(p, ERR_INVALID, 400, "unknownField", path, "%s: unknown field",
+            return problem_set(p, ERR_INVALID, 400, "unknownField", PATH, "%s: unknown field",
                                path);
         if (f->flags & JF_READONLY)
-            return problem_set(p, ERR_INVALID, 400, "readOnlyField", path,
+            return problem_set(p, ERR_INVALID, 400, "readOnlyField", PATH,
                                "%s: is set by the server and cannot be written", path);
         if (json_is_null(val)) {
             if (f->flags & JF_NULLABLE)
                 continue;
-            return problem_field(p, path, "must not be null");
+            return problem_field(p, PATH, "must not be null");
         }
         if (!kind_ok(val, f->kind))
-            return problem_field(p, path, "must be %s", kind_name(f->kind));
+            return problem_field(p, PATH, "must be %s", kind_name(f->kind));
         if (f->kind == JT_STRING) {
             const char *s = json_string_value(val);
             size_t max = f->max_len ? (size_t)f->max_len : 4000;
             size_t chars = utf8_chars(s);
             if (chars > max)
-                return problem_field(p, path, "longer than %zu characters", max);
+                return problem_field(p, PATH, "longer than %zu characters", max);
             if (f->enums && !str_in(s, f->enums)) {
                 char allowed[300] = "";
                 size_t off = 0;
                 for (const char *const *e = f->enums; *e && off < sizeof allowed - 40; e++)
                     off += (size_t)snprintf(allowed + off, sizeof allowed - off, "%s%s",
                                             e == f->enums ? "" : ", ", *e);
-                return problem_field(p, path, "'%s' is not one of: %s", s, allowed);
+                return problem_field(p, PATH, "'%s' is not one of: %s", s, allowed);
             }
+
         }
     }
     for (const json_field *f = fields; f->name; f++) {
         if ((f->flags & JF_REQUIRED) && !json_object_get(obj, f->name)) {
-            snprintf(path, sizeof path, "%s%s%s", prefix && *prefix ? prefix : "",
-                     prefix && *prefix ? "." : "", f->name);
-            return problem_missing(p, path);
+            return problem_missing(p, field_path(path, sizeof path, prefix, f->name));
         }
     }
+#undef PATH
     return ERR_OK;
 }
 
