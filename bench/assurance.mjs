@@ -30,6 +30,17 @@ const admin = await login('admin', adminPw);
 const integ = await login('integration1', 'shouye-demo');
 const sup = await login('supervisor1', 'shouye-demo');
 
+// the steady state: the server has built its subscriber directory (a background pass after
+// start) before the clock starts
+const metric = async (name) => {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.split(' ')[1]) : NaN;
+};
+for (let i = 0; i < 600 && (await metric('shouye_directory_ready')) !== 1; i++)
+  await new Promise((ok) => setTimeout(ok, 100));
+const directoryMb = Math.round((await metric('shouye_directory_bytes')) / 1048576 * 10) / 10;
+
 // a quiet stage: no warning lines during the raw ingestion figure
 for (const l of (await api('GET', '/api/v1/warningLines', admin)).json)
   await api('DELETE', `/api/v1/warningLines/${l.id}`, admin);
@@ -69,7 +80,7 @@ function batch(n) {
     for (const x of res) { if (x.status === 200) total += x.json.accepted; else errors++; }
   }
   const s = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ bench: 'signals_ingest', items: total, seconds: r2(s), per_s: Math.round(total / s), batch: BATCH, parallel: PAR, errors, healthz_rps: HEALTHZ, ratio: r2(total / s / HEALTHZ) }));
+  console.log(JSON.stringify({ bench: 'signals_ingest', items: total, seconds: r2(s), per_s: Math.round(total / s), batch: BATCH, parallel: PAR, errors, directory_mb: directoryMb, healthz_rps: HEALTHZ, ratio: r2(total / s / HEALTHZ) }));
 }
 
 // 2. crossing → incident.opened: a line with threshold 3 on one grid; each round resets the line
@@ -95,14 +106,18 @@ function batch(n) {
   console.log(JSON.stringify({ bench: 'crossing_to_incident', rounds: lat.length, incidents: opened, p50_ms: r2(pct(lat, 0.5)), p99_ms: r2(pct(lat, 0.99)), note: 'HTTP round trip of the crossing signal: commit of signal + line + incident + plan + impact' }));
 }
 
-// 3. impact for the element closest to 100,000 subscribers, and the enqueue rate
+// 3. impact for the smallest element with at least 100,000 subscribers under it (the goal's
+//    size; at 1,000,000 demo lines that is the whole cable network, ~200,000 — the largest
+//    headend has ~67,000), and the enqueue rate
 {
   let best = null;
   const heads = (await api('GET', '/api/v1/elements?parent=CABLE&limit=100', sup)).json;
   const cores = (await api('GET', '/api/v1/elements?parent=MOBILE&limit=100', sup)).json;
-  for (const h of [...heads, ...cores]) {
+  for (const h of [{ id: 'CABLE' }, { id: 'MOBILE' }, ...heads, ...cores]) {
     const e = (await api('GET', `/api/v1/elements/${h.id}`, sup)).json;
-    if (!best || Math.abs(e.subscribersUnder - 100000) < Math.abs(best.subscribersUnder - 100000)) best = e;
+    const fits = (x) => x.subscribersUnder >= 100000;
+    if (!best || (fits(e) && (!fits(best) || e.subscribersUnder < best.subscribersUnder)) ||
+        (!fits(e) && !fits(best) && e.subscribersUnder > best.subscribersUnder)) best = e;
   }
   const t0 = performance.now();
   const r = await api('POST', '/tmf-api/serviceProblemManagement/v4/serviceProblem', sup, {

@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "store/store.h"
 #include "customers/customers.h"
+#include "customers/directory.h"
 #include "notify/notify.h"
 #include "tickets/tickets.h"
 
@@ -213,7 +214,26 @@ struct app {
     notify_ctx *notify;
     customers_ctx *customers;
     assurance_ctx *assurance;
+    directory *dir; /* the subscriber directory: callers of signals without a store read */
 };
+
+/* GET /metrics: the subscriber directory */
+static void app_metrics(void *ctx, buf *b)
+{
+    app *a = ctx;
+    size_t bytes = 0, n = directory_size(a->dir, &bytes);
+    buf_printf(b,
+               "# HELP shouye_directory_subscribers Subscribers the in-memory directory knows.\n"
+               "# TYPE shouye_directory_subscribers gauge\n"
+               "shouye_directory_subscribers %zu\n"
+               "# HELP shouye_directory_ready 1 when the directory is built and answering.\n"
+               "# TYPE shouye_directory_ready gauge\n"
+               "shouye_directory_ready %d\n"
+               "# HELP shouye_directory_bytes Memory of the directory's tables.\n"
+               "# TYPE shouye_directory_bytes gauge\n"
+               "shouye_directory_bytes %zu\n",
+               n, directory_ready(a->dir) ? 1 : 0, bytes);
+}
 
 /* GET/POST /api/v1/admin/clock */
 static json_t *clock_json(engine *e, int tz)
@@ -363,18 +383,21 @@ err app_start(const app_config *c, app **out, problem *p)
     a->notify = notify_create(&ncfg);
     notify_attach_engine(a->notify, a->eng, a->readers);
     notify_register(a->notify, a->http);
-    a->customers = customers_create(c->tz_offset_min);
+    a->dir = directory_create(c->db);
+    a->customers = customers_create(c->tz_offset_min, a->dir);
     engine_set_ctx(a->eng, ENGINE_CTX_CUSTOMERS, a->customers);
     customers_attach_engine(a->customers, a->eng);
     customers_register(a->customers, a->http);
     assurance_config acfg = {.tz = c->tz_offset_min,
                              .quiet_from = c->quiet_from,
                              .quiet_to = c->quiet_to,
-                             .sms_per_s = c->sms_rate};
+                             .sms_per_s = c->sms_rate,
+                             .directory = a->dir};
     a->assurance = assurance_create(&acfg);
     assurance_attach_engine(a->assurance, a->eng, a->tickets);
     assurance_register(a->assurance, a->http);
     http_add_routes(a->http, app_routes, a);
+    http_set_metrics(a->http, app_metrics, a);
     if (c->web_root[0])
         http_set_web_root(a->http, c->web_root); /* absent: the API alone */
     rc = engine_start(a->eng, p);
@@ -382,6 +405,8 @@ err app_start(const app_config *c, app **out, problem *p)
         rc = http_start(a->http, p);
     if (!rc)
         assurance_start(a->assurance, a->eng);
+    if (!rc)
+        directory_build(a->dir); /* in the background; lookups ask the store meanwhile */
     if (!rc && notify_start(a->notify))
         rc = problem_set(p, ERR_INTERNAL, 500, "internal", "", "cannot start the notifier");
     if (rc) {
@@ -410,6 +435,7 @@ void app_stop(app *a)
     notify_destroy(a->notify);
     customers_destroy(a->customers);
     assurance_destroy(a->assurance);
+    directory_free(a->dir);
     auth_destroy(a->auth);
     store_pool_destroy(a->readers);
     clock_destroy(a->clk);

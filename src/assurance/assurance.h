@@ -15,6 +15,7 @@ typedef struct assurance_config {
     int tz;                      /* offset minutes of local time (quiet hours, texts) */
     int quiet_from, quiet_to;    /* local hours when proactive SMS wait (22 → 8); equal = none */
     int sms_per_s;               /* proactive SMS released per second per incident (rate limit) */
+    struct directory *directory; /* the subscriber directory (callers of signals); may be NULL */
 } assurance_config;
 
 typedef struct assurance_ctx assurance_ctx;

@@ -1578,10 +1578,7 @@ static void ivr_status(req *r)
         return;
     }
     const char *m = caller + strlen(caller) - 11;
-    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
     json_t *o = ivr_answer(s, m, req_tz(r));
-    if (txn)
-        store_exec(s, "COMMIT", NULL, 0);
     req_json(r, 200, o);
 }
 

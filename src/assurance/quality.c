@@ -161,7 +161,6 @@ static void quality(req *r)
     bool hourly = !req_query(r, "hourly") || strcmp(req_query(r, "hourly"), "false") != 0;
     int64_t now = engine_now(req_engine(r));
     int64_t h1 = now / HOUR_MS + 1, h0 = h1 - nh; /* hours [h0, h1), the current one included */
-    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
     store_res *ar;
     char hi[80];
     snprintf(hi, sizeof hi, "%s/", under ? under : "");
@@ -170,8 +169,6 @@ static void quality(req *r)
                             " ORDER BY code"
                           : "SELECT code, name FROM areas WHERE level = ? ORDER BY code",
                     (store_val[]){SV_S(level), SV_S(under), SV_S(hi)}, under ? 3 : 1, &ar)) {
-        if (txn)
-            store_exec(s, "COMMIT", NULL, 0);
         req_fail(r, 503, "unavailable", "", "the quality map cannot be read now");
         return;
     }
@@ -196,8 +193,6 @@ static void quality(req *r)
                                             req_tz(r)));
     }
     store_res_free(ar);
-    if (txn)
-        store_exec(s, "COMMIT", NULL, 0);
     char from[40], to[40];
     time_iso(h0 * HOUR_MS, req_tz(r), from, sizeof from);
     time_iso(h1 * HOUR_MS, req_tz(r), to, sizeof to);

@@ -22,12 +22,8 @@ void settings_get(req *r, row_json_fn one, const char *what)
         return;
     int64_t id;
     json_t *o = NULL;
-    /* one snapshot for the several reads a rendering may make */
-    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
     if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) == ERR_OK)
         o = one(s, id, tz_of(r));
-    if (txn)
-        store_exec(s, "COMMIT", NULL, 0);
     if (!o) {
         req_fail(r, 404, "notFound", "id", "no %s %s", what, req_param(r, "id"));
         return;

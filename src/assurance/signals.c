@@ -12,6 +12,7 @@
  * weeks, scaled to the window (mean × window / 60) — documented in docs/design.md.
  */
 #include "assurance/assurance_int.h"
+#include "customers/directory.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,7 +367,11 @@ err signals_take_many(engine *e, signal_in *in, int n)
         int m = n - base < INSERT_ROWS ? n - base : INSERT_ROWS;
         buf sql;
         buf_init(&sql, 0);
-        buf_adds(&sql, "INSERT INTO signals(id, time, kind, service, area, msisdn, element_pos,"
+        /* SQLite, OR FAIL: no statement journal for this many-row statement (a failure fails
+           the command, whose savepoint undoes it all); with one, ending each statement walked
+           the whole savepoint journal of a large batch */
+        buf_adds(&sql, store_is_pg(s) ? "INSERT" : "INSERT OR FAIL");
+        buf_adds(&sql, " INTO signals(id, time, kind, service, area, msisdn, element_pos,"
                        " ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
         for (int k = 1; k < m; k++)
             buf_adds(&sql, ", (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -548,18 +553,22 @@ static err check_batch(const json_t *b, problem *p)
         return problem_field(p, "items", "1 … %d items per request", BATCH_MAX);
     size_t i;
     json_t *it;
+    char path[32];
+#define ITEM (snprintf(path, sizeof path, "items[%zu]", i), path) /* only for an answer */
     json_array_foreach(items, i, it)
     {
-        char path[32];
-        snprintf(path, sizeof path, "items[%zu]", i);
-        err rc = json_check(it, signal_fields, path, p);
-        if (rc)
+        err rc = json_check(it, signal_fields, "items[]", p);
+        if (rc) { /* name the item: items[]. → items[12]. */
+            char field[sizeof p->field];
+            snprintf(field, sizeof field, "%s%s", ITEM, p->field + strlen("items[]"));
+            snprintf(p->field, sizeof p->field, "%s", field);
             return rc;
+        }
         const char *kind = jstr(it, "kind");
         if (strcmp(kind, "alarm") == 0) {
             const json_t *al = json_object_get(it, "alarm");
             char sub[48];
-            snprintf(sub, sizeof sub, "items[%zu].alarm", i);
+            snprintf(sub, sizeof sub, "%s.alarm", ITEM);
             if (!al)
                 return problem_missing(p, sub);
             rc = json_check(al, alarm_fields, sub, p);
@@ -571,64 +580,44 @@ static err check_batch(const json_t *b, problem *p)
         }
         const char *area = jstr(it, "area");
         if (area && !area_code_ok(area))
-            return problem_field(p, path, "area must be an area code like GD.SZ.NS");
+            return problem_field(p, ITEM, "area must be an area code like GD.SZ.NS");
         if (!area && !jstr(it, "msisdn"))
-            return problem_field(p, path, "a signal needs an area or a msisdn");
+            return problem_field(p, ITEM, "a signal needs an area or a msisdn");
         int64_t ms;
         if (jstr(it, "time") && time_parse_iso(jstr(it, "time"), 480, &ms))
-            return problem_field(p, path, "time must be an ISO 8601 date-time");
+            return problem_field(p, ITEM, "time must be an ISO 8601 date-time");
     }
+#undef ITEM
     return ERR_OK;
 }
+
+#define TIME_NOW INT64_MIN /* a signal without a time happened when the engine takes it */
 
 static err apply_batch(engine *e, cmd *c)
 {
     const json_t *items = json_object_get(c->in, "items");
+    signal_in *in = c->prep; /* one per item, prepared (and callers looked up) by batch() */
     int64_t now = engine_now(e);
     int signals = 0, created = 0, updated = 0, cleared = 0;
-    size_t n = json_array_size(items);
-    signal_in *run = xcalloc(n + 1, sizeof *run);
-    int nrun = 0;
+    size_t n = json_array_size(items), run = 0;
     err rc = ERR_OK;
-    /* signals go in runs (one caller lookup and one insert per hundreds); alarms between them
-       in their place */
+    /* signals go in runs (one insert per hundreds); alarms between them in their place */
     for (size_t i = 0; !rc && i <= n; i++) {
-        json_t *it = i < n ? json_array_get(items, i) : NULL;
-        bool alarm = it && strcmp(jstr(it, "kind"), "alarm") == 0;
-        if (it && !alarm) {
-            int64_t t = now;
-            if (jstr(it, "time"))
-                time_parse_iso(jstr(it, "time"), actx(e)->cfg.tz, &t);
-            signal_in *x = &run[nrun++];
-            *x = (signal_in){.time = t > now ? now : t,
-                             .kind = jstr(it, "kind"),
-                             .service = jstr(it, "service"),
-                             .area = jstr(it, "area"),
-                             .msisdn = jstr(it, "msisdn"),
-                             .ref = jstr(it, "ref")};
-            /* the HTTP thread already looked the caller up on its read connection */
-            json_t *found = json_object_get(it, "_found");
-            if (found) {
-                x->resolved = true;
-                x->found = json_is_true(found);
-                json_t *pos = json_object_get(it, "_pos");
-                x->has_pos = json_is_integer(pos);
-                x->pos = json_integer_value(pos);
-                if (!x->area && jstr(it, "_area"))
-                    snprintf(x->sub_area, sizeof x->sub_area, "%s", jstr(it, "_area"));
-            }
+        bool alarm = i < n && strcmp(in[i].kind, "alarm") == 0;
+        if (i < n && !alarm) {
+            in[i].time = in[i].time == TIME_NOW || in[i].time > now ? now : in[i].time;
             continue;
         }
-        if (nrun) {
-            rc = signals_take_many(e, run, nrun);
-            signals += nrun;
-            nrun = 0;
+        if (i > run) {
+            rc = signals_take_many(e, &in[run], (int)(i - run));
+            signals += (int)(i - run);
             if (rc)
                 break;
         }
+        run = i + 1;
         if (!alarm)
             continue;
-        const json_t *al = json_object_get(it, "alarm");
+        const json_t *al = json_object_get(json_array_get(items, i), "alarm");
         int64_t id;
         bool isnew;
         rc = alarms_apply_doc(e, al, c->actor, &id, &isnew, &c->prob);
@@ -646,7 +635,6 @@ static err apply_batch(engine *e, cmd *c)
             snprintf(c->prob.field, sizeof c->prob.field, "items[%zu]", i);
         }
     }
-    free(run);
     if (rc) {
         signals_discard();
         return rc;
@@ -661,10 +649,29 @@ static err apply_batch(engine *e, cmd *c)
     return ERR_OK;
 }
 
+/* the callers the directory knows; the rest are asked of the store */
+static void directory_pass(directory *d, signal_in *in, size_t n)
+{
+    if (!d)
+        return;
+    directory_lock(d);
+    for (size_t i = 0; i < n; i++) {
+        const char *area;
+        if (!in[i].msisdn ||
+            !directory_find(d, in[i].msisdn, &in[i].has_pos, &in[i].pos, &area))
+            continue;
+        in[i].resolved = in[i].found = true;
+        if (!in[i].area && area)
+            snprintf(in[i].sub_area, sizeof in[i].sub_area, "%s", area);
+    }
+    directory_unlock(d);
+}
+
 static void batch(req *r)
 {
     static const json_field fields[] = {{"items", JT_ARRAY, JF_REQUIRED, 0, NULL},
                                         {NULL, 0, 0, 0, NULL}};
+    assurance_ctx *a = req_route_ctx(r);
     json_t *b = req_body(r);
     if (!b)
         return;
@@ -676,34 +683,32 @@ static void batch(req *r)
     store *s = req_store(r); /* NULL: answered 503 */
     if (!s)
         return;
+    /* the items are read here once, into what the engine takes; the callers are looked up here
+       too — in the directory, else on this thread's read connection — so the one writer only
+       writes. A caller not found stays "found: false" (their signal still counts). */
     cmd *c = req_cmd(r);
-    c->in = json_deep_copy(b);
-    /* the callers are looked up here, on this thread's read connection, so the one writer only
-       writes; a caller not found stays "found: false" (their signal still counts) */
-    json_t *items = json_object_get(c->in, "items");
+    c->in = json_incref(b);
+    const json_t *items = json_object_get(b, "items");
     size_t n = json_array_size(items);
     signal_in *in = xcalloc(n + 1, sizeof *in);
-    size_t *at = xcalloc(n + 1, sizeof *at);
-    int m = 0;
     for (size_t i = 0; i < n; i++) {
-        json_t *it = json_array_get(items, i);
-        if (strcmp(jstr(it, "kind"), "alarm") == 0 || !jstr(it, "msisdn"))
+        const json_t *it = json_array_get(items, i);
+        signal_in *x = &in[i];
+        x->kind = jstr(it, "kind");
+        if (strcmp(x->kind, "alarm") == 0)
             continue;
-        in[m].msisdn = jstr(it, "msisdn");
-        at[m++] = i;
+        x->service = jstr(it, "service");
+        x->area = jstr(it, "area");
+        x->msisdn = jstr(it, "msisdn");
+        x->ref = jstr(it, "ref");
+        x->time = TIME_NOW;
+        if (jstr(it, "time"))
+            time_parse_iso(jstr(it, "time"), a ? a->cfg.tz : 480, &x->time);
     }
-    if (m && signals_resolve_callers(s, in, m) == ERR_OK) {
-        for (int k = 0; k < m; k++) {
-            json_t *it = json_array_get(items, at[k]);
-            json_object_set_new(it, "_found", json_boolean(in[k].found));
-            if (in[k].has_pos)
-                json_object_set_new(it, "_pos", json_integer(in[k].pos));
-            if (in[k].sub_area[0])
-                json_object_set_new(it, "_area", json_string(in[k].sub_area));
-        }
-    }
-    free(in);
-    free(at);
+    directory_pass(a ? a->cfg.directory : NULL, in, n);
+    signals_resolve_callers(s, in, (int)n); /* those still unresolved; an error leaves them so */
+    c->prep = in;
+    c->prep_free = free;
     c->apply = apply_batch;
     req_submit(r);
 }

@@ -292,14 +292,11 @@ static void element(req *r)
     if (!s)
         return;
     const char *id = req_param(r, "id");
-    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
     store_res *res = NULL;
     if (store_query(s, "SELECT " EL_COLS " FROM elements WHERE id = ?", (store_val[]){SV_S(id)}, 1,
                     &res) ||
         !store_rows(res)) {
         store_res_free(res);
-        if (txn)
-            store_exec(s, "COMMIT", NULL, 0);
         req_fail(r, 404, "notFound", "id", "no element %s", id);
         return;
     }
@@ -321,8 +318,6 @@ static void element(req *r)
                                             store_text(res, i, 2), "name", store_text(res, i, 3)));
         store_res_free(res);
     }
-    if (txn)
-        store_exec(s, "COMMIT", NULL, 0);
     json_object_set_new(o, "subscribersUnder", json_integer(under));
     json_object_set_new(o, "children", json_integer(children));
     json_object_set_new(o, "path", path);

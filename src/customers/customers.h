@@ -13,7 +13,9 @@
 
 typedef struct customers_ctx customers_ctx;
 
-customers_ctx *customers_create(int tz);
+typedef struct directory directory;
+/* `dir`: the subscriber directory (directory.h) the engine keeps true; may be NULL */
+customers_ctx *customers_create(int tz, directory *dir);
 void customers_destroy(customers_ctx *c);
 void customers_register(customers_ctx *c, http_server *s);
 /* offers.c: the catalogue and subscribers' products (C2) */
@@ -31,6 +33,8 @@ json_t *customers_vas(store *s, const char *msisdn, int tz);
 void customers_register_segments(customers_ctx *c, http_server *s);
 /* Register the nightly refresh timer (before engine_start). */
 void customers_attach_engine(customers_ctx *c, engine *e);
+/* After each commit: keeps the subscriber directory true (changed lines, renumbered topology). */
+void customers_on_event(void *ctx, const event_rec *ev);
 json_t *customers_segments(store *s, const char *msisdn);
 /* The active products of a subscriber (base plan first), as JSON. */
 json_t *customers_products(store *s, const char *msisdn, int tz);

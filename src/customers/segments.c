@@ -127,9 +127,9 @@ static err on_start(engine *e)
 
 void customers_attach_engine(customers_ctx *c, engine *e)
 {
-    (void)c;
     engine_on_timer(e, TK_SEGMENTS, on_timer);
     engine_on_start(e, on_start);
+    engine_subscribe(e, customers_on_event, c);
 }
 
 json_t *customers_segments(store *s, const char *msisdn)

@@ -29,6 +29,8 @@ struct cmd {
     void (*done)(cmd *c);
     void *ctx;            /* submitter's */
     json_t *in;           /* input, owned by the submitter */
+    void *prep;           /* input the submitting thread prepared (read once, looked up) */
+    void (*prep_free)(void *prep); /* frees prep with the command (the submitter calls it) */
     const char *id;       /* path id when the command targets one entity */
     char actor[64];       /* who (username), recorded on events and audit */
     unsigned roles;       /* the actor's roles (bit set, see auth.h) */

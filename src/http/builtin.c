@@ -67,6 +67,8 @@ static void metrics(req *r)
     for (int c = 1; c <= 5; c++)
         buf_printf(&b, "shouye_http_responses_total{class=\"%dxx\"} %llu\n", c,
                    (unsigned long long)s->status_counts[c]);
+    if (s->metrics)
+        s->metrics(s->metrics_ctx, &b);
     req_text(r, 200, "text/plain; version=0.0.4", b.data ? b.data : "");
     buf_free(&b);
 }

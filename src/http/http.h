@@ -58,6 +58,9 @@ void http_stop(http_server *s);
 void http_destroy(http_server *s);
 /* Serve the built browser app from `dir` (web/dist) for GETs no route takes. */
 void http_set_web_root(http_server *s, const char *dir);
+/* Append the application's own Prometheus lines to GET /metrics. */
+typedef void (*http_metrics_fn)(void *ctx, buf *out);
+void http_set_metrics(http_server *s, http_metrics_fn fn, void *ctx);
 /* health, readiness, metrics, events and the live stream */
 void http_add_builtin_routes(http_server *s);
 /* Every registered route, for `shouye routes` and the OpenAPI check. */

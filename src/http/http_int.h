@@ -23,6 +23,8 @@ struct http_server {
     sse_hub *hub;
     _Atomic uint64_t status_counts[6];
     char *web_root; /* the built browser app, or NULL */
+    http_metrics_fn metrics; /* more lines for GET /metrics, or NULL */
+    void *metrics_ctx;
 };
 
 /* Answer with bytes (ownership of `data` passes; NULL for none). */

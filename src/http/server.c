@@ -45,6 +45,7 @@ struct req {
     char *hdrs[8][2];
     int nhdrs;
     bool streaming; /* response already queued by the handler (SSE) */
+    store *reading; /* the reader whose snapshot this request is in, or NULL */
     char addr[64];
 };
 
@@ -52,8 +53,11 @@ typedef struct route_set {
     const route *table;
 } route_set;
 
+static void req_read_end(req *r);
+
 static void req_free(req *r)
 {
+    req_read_end(r);
     buf_free(&r->body);
     free(r->path);
     for (int i = 0; i < r->nparams; i++) {
@@ -63,6 +67,8 @@ static void req_free(req *r)
     json_decref(r->json);
     json_decref(r->c.in);
     json_decref(r->c.out);
+    if (r->c.prep_free)
+        r->c.prep_free(r->c.prep);
     free(r->resp);
     for (int i = 0; i < r->nhdrs; i++) {
         free(r->hdrs[i][0]);
@@ -150,7 +156,19 @@ store *req_store(req *r)
     store *s = store_pool_get(r->srv->readers);
     if (!s)
         req_fail(r, 503, "unavailable", "", "the store is not reachable");
+    else if (!r->reading && store_read_begin(s) == ERR_OK)
+        r->reading = s;
     return s;
+}
+
+/* the request's reads are done (answered, or handed to the engine: what it renders after the
+   commit must see the commit) */
+static void req_read_end(req *r)
+{
+    if (r->reading) {
+        store_read_end(r->reading);
+        r->reading = NULL;
+    }
 }
 
 void req_add_header(req *r, const char *name, const char *value)
@@ -288,6 +306,7 @@ void req_submit(req *r)
     c->roles = r->who.roles;
     if (!c->status)
         c->status = 200;
+    req_read_end(r);
     r->state = ST_WAITING;
     /* suspend first: if the engine resumed before we suspended, the resume would be lost */
     MHD_suspend_connection(r->conn);
@@ -361,6 +380,12 @@ void http_add_routes(http_server *s, const route *table, void *ctx)
 void *req_route_ctx(req *r)
 {
     return r->route_ctx;
+}
+
+void http_set_metrics(http_server *s, http_metrics_fn fn, void *ctx)
+{
+    s->metrics = fn;
+    s->metrics_ctx = ctx;
 }
 
 void http_set_auth(http_server *s, http_auth_fn fn, void *ctx)
@@ -609,6 +634,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES; /* spurious call while suspended */
     if (r->state == ST_RESUMED) {
         render_cmd(r);
+        req_read_end(r);
         return send_answer(r);
     }
     if (r->too_large && strcmp(method, "GET") != 0) {
@@ -616,13 +642,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_answer(r);
     }
     dispatch(r);
-    if (r->streaming)
+    req_read_end(r);
+    if (r->streaming || r->state == ST_WAITING || r->state == ST_RESUMED)
         return MHD_YES;
-    if (r->state == ST_WAITING || r->state == ST_RESUMED) {
-        if (r->state == ST_RESUMED && 0)
-            return MHD_YES;
-        return MHD_YES;
-    }
     if (r->state != ST_ANSWERED)
         req_fail(r, 500, "internal", "", "the handler gave no answer");
     return send_answer(r);

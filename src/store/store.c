@@ -175,6 +175,17 @@ err store_begin(store *s)
     return store_exec(s, store_is_pg(s) ? "BEGIN" : "BEGIN IMMEDIATE", NULL, 0);
 }
 
+err store_read_begin(store *s)
+{
+    return store_is_pg(s) ? ERR_OK : store_exec(s, "BEGIN", NULL, 0);
+}
+
+void store_read_end(store *s)
+{
+    if (!store_is_pg(s))
+        store_exec(s, "COMMIT", NULL, 0);
+}
+
 err store_commit(store *s)
 {
     return store_exec(s, "COMMIT", NULL, 0);

@@ -60,6 +60,14 @@ err store_query(store *s, const char *sql, const store_val *args, int nargs, sto
 err store_script(store *s, const char *sql);
 
 err store_begin(store *s);
+/*
+ * One snapshot for a run of reads on a reader connection. SQLite: a deferred transaction, so
+ * the reads of one request see one state of the store, and the reader maps the file anew at
+ * most once per request (SQLite unmaps a reader's file whenever the WAL moved since its last
+ * read transaction). PostgreSQL: nothing; each statement is its own snapshot.
+ */
+err store_read_begin(store *s);
+void store_read_end(store *s);
 err store_commit(store *s);
 err store_rollback(store *s);
 err store_savepoint(store *s);

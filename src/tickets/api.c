@@ -740,18 +740,12 @@ static void get_one(req *r)
     if (!s)
         return;
     ticket t;
-    /* one read transaction: the ticket, its notes and its moves from one snapshot */
-    bool txn = store_exec(s, "BEGIN", NULL, 0) == ERR_OK;
     if (parse_i64(req_param(r, "id"), 1, INT64_MAX, &id) || ticket_load(s, id, &t)) {
-        if (txn)
-            store_exec(s, "COMMIT", NULL, 0);
         req_fail(r, 404, "notFound", "id", "no work order %s", req_param(r, "id"));
         return;
     }
     tickets_ctx *tc = req_route_ctx(r);
     json_t *o = ticket_render(s, &t, tc->cfg.tz, true);
-    if (txn)
-        store_exec(s, "COMMIT", NULL, 0);
     req_json(r, 200, o);
     ticket_free(&t);
 }

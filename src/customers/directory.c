@@ -1,0 +1,409 @@
+/*
+ * directory.c — the subscriber directory: number → attachment position and area, in memory.
+ *
+ * Why: a batch of complaint signals names 5,000 callers; each one looked up in the store is a
+ * random B-tree descent on a reader connection, and SQLite drops a reader's file mapping
+ * whenever the store changed since its last read — on every request while signals stream in —
+ * so every descent faulted its pages in again (11 µs a caller, measured; 0.2 µs here).
+ *
+ * How: an open-addressing table of 16-byte slots (the number packed in 64 bits, the position,
+ * an interned area), built from the store in keyset pages on a background thread and then
+ * answered under a read lock. It is never stale: the engine forgets a subscriber whose area or
+ * attachment it changes (before the commit: until then the store still says the old, so a
+ * miss is always right), forgettings during a build are replayed onto the new table, and a
+ * topology import that renumbers positions drops everything and builds again. Subscribers
+ * created since the build, and numbers that are not plain digits, are asked of the store.
+ * Memory: ~24 bytes a subscriber (load ≤ 0.7), ~250 MB at 10,000,000.
+ */
+#include "customers/directory.h"
+
+#include "base/base.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_ROWS 20000
+#define PAGE_SQL_LIMIT " LIMIT 20000"
+
+typedef struct {
+    uint64_t key; /* 0 = empty */
+    int32_t pos;  /* -1 = no attachment */
+    uint32_t area; /* 0 = none, else index + 1 into areas */
+} slot;
+
+typedef struct {
+    slot *slots;
+    size_t cap, n; /* cap: a power of two */
+    char **areas;
+    uint32_t nareas, careas;
+    uint32_t *ahash; /* area index + 1, open addressing */
+    size_t acap;
+} table;
+
+struct directory {
+    char *url;
+    pthread_rwlock_t rw; /* the table */
+    table t;
+    bool ready;
+    pthread_mutex_t mu; /* the rest */
+    pthread_cond_t idle;
+    unsigned gen, built_gen; /* a build is wanted while they differ */
+    bool running, joinable, building;
+    atomic_bool stop;
+    pthread_t thread;
+    uint64_t *forgot; /* numbers forgotten while a build runs */
+    size_t nforgot, cforgot;
+};
+
+/* digits only, 1…17 of them, with their count in the top bits ("0123" ≠ "123"); 0 = no key */
+static uint64_t key_of(const char *m)
+{
+    uint64_t v = 0;
+    size_t len = 0;
+    for (; m && m[len]; len++) {
+        if (m[len] < '0' || m[len] > '9' || len >= 17)
+            return 0;
+        v = v * 10 + (uint64_t)(m[len] - '0');
+    }
+    return len ? ((uint64_t)len << 59) | v : 0;
+}
+
+static size_t hash64(uint64_t k)
+{
+    return (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 17);
+}
+
+static size_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static void table_free(table *t)
+{
+    free(t->slots);
+    for (uint32_t i = 0; i < t->nareas; i++)
+        free(t->areas[i]);
+    free(t->areas);
+    free(t->ahash);
+    memset(t, 0, sizeof *t);
+}
+
+static slot *find_slot(const table *t, uint64_t k)
+{
+    if (!t->cap)
+        return NULL;
+    size_t mask = t->cap - 1;
+    for (size_t i = hash64(k) & mask;; i = (i + 1) & mask) {
+        if (t->slots[i].key == k)
+            return &t->slots[i];
+        if (!t->slots[i].key)
+            return NULL;
+    }
+}
+
+static void put_slot(table *t, slot s)
+{
+    if ((t->n + 1) * 10 > t->cap * 7) { /* grow to keep the load under 0.7 */
+        table g = *t;
+        g.cap = t->cap ? t->cap * 2 : 1024;
+        g.slots = xcalloc(g.cap, sizeof *g.slots);
+        g.n = 0;
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].key) {
+                size_t mask = g.cap - 1, j = hash64(t->slots[i].key) & mask;
+                while (g.slots[j].key)
+                    j = (j + 1) & mask;
+                g.slots[j] = t->slots[i];
+                g.n++;
+            }
+        free(t->slots);
+        *t = g;
+    }
+    size_t mask = t->cap - 1, i = hash64(s.key) & mask;
+    while (t->slots[i].key && t->slots[i].key != s.key)
+        i = (i + 1) & mask;
+    if (!t->slots[i].key)
+        t->n++;
+    t->slots[i] = s;
+}
+
+/* linear probing: delete by shifting the following run back (no tombstones) */
+static void del_slot(table *t, uint64_t k)
+{
+    slot *s = find_slot(t, k);
+    if (!s)
+        return;
+    size_t mask = t->cap - 1, i = (size_t)(s - t->slots), j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!t->slots[j].key)
+            break;
+        size_t h = hash64(t->slots[j].key) & mask;
+        bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
+        if (stays)
+            continue;
+        t->slots[i] = t->slots[j];
+        i = j;
+    }
+    t->slots[i].key = 0;
+    t->n--;
+}
+
+static uint32_t area_id(table *t, const char *area)
+{
+    if (!area || !*area)
+        return 0;
+    if ((t->nareas + 1) * 2 > t->acap) {
+        size_t cap = t->acap ? t->acap * 2 : 256;
+        uint32_t *h = xcalloc(cap, sizeof *h);
+        for (uint32_t i = 0; i < t->nareas; i++) {
+            size_t j = hash_str(t->areas[i]) & (cap - 1);
+            while (h[j])
+                j = (j + 1) & (cap - 1);
+            h[j] = i + 1;
+        }
+        free(t->ahash);
+        t->ahash = h;
+        t->acap = cap;
+    }
+    size_t j = hash_str(area) & (t->acap - 1);
+    for (; t->ahash[j]; j = (j + 1) & (t->acap - 1))
+        if (strcmp(t->areas[t->ahash[j] - 1], area) == 0)
+            return t->ahash[j];
+    if (t->nareas == t->careas) {
+        t->careas = t->careas ? t->careas * 2 : 256;
+        t->areas = xrealloc(t->areas, t->careas * sizeof *t->areas);
+    }
+    t->areas[t->nareas++] = xstrdup(area);
+    t->ahash[j] = t->nareas;
+    return t->nareas;
+}
+
+/* one pass over the subscribers, in keyset pages (rowid order on SQLite: the file's order) */
+static err fill(directory *d, table *t)
+{
+    store *s;
+    problem p = {0};
+    err rc = store_open(d->url, false, &s, &p);
+    if (rc) {
+        LOGE("directory", "msg=\"cannot open the store\" error=\"%s\"", p.message);
+        return rc;
+    }
+    bool pg = store_is_pg(s);
+    char last[32] = "";
+    int64_t last_row = 0;
+    while (!atomic_load(&d->stop)) {
+        store_res *r;
+        rc = pg ? store_query(s,
+                              "SELECT msisdn, attach_pos, area FROM subscribers WHERE msisdn > ?"
+                              " ORDER BY msisdn" PAGE_SQL_LIMIT,
+                              (store_val[]){SV_S(last)}, 1, &r)
+                : store_query(s,
+                              "SELECT msisdn, attach_pos, area, rowid FROM subscribers"
+                              " WHERE rowid > ? ORDER BY rowid" PAGE_SQL_LIMIT,
+                              (store_val[]){SV_I(last_row)}, 1, &r);
+        if (rc)
+            break;
+        int n = store_rows(r);
+        for (int i = 0; i < n; i++) {
+            uint64_t k = key_of(store_text(r, i, 0));
+            int64_t pos = store_isnull(r, i, 1) ? -1 : store_int(r, i, 1);
+            if (!k || pos > INT32_MAX || pos < -1)
+                continue; /* asked of the store */
+            put_slot(t, (slot){k, (int32_t)pos, area_id(t, store_text(r, i, 2))});
+        }
+        if (n) {
+            snprintf(last, sizeof last, "%s", store_text(r, n - 1, 0));
+            if (!pg)
+                last_row = store_int(r, n - 1, 3);
+        }
+        store_res_free(r);
+        if (n < PAGE_ROWS)
+            break;
+    }
+    store_close(s);
+    return atomic_load(&d->stop) ? ERR_BUSY : rc;
+}
+
+static void *builder(void *arg)
+{
+    directory *d = arg;
+    pthread_mutex_lock(&d->mu);
+    while (d->built_gen != d->gen && !atomic_load(&d->stop)) {
+        unsigned gen = d->gen;
+        d->building = true;
+        d->nforgot = 0;
+        pthread_mutex_unlock(&d->mu);
+        table t = {0};
+        err rc = fill(d, &t);
+        pthread_mutex_lock(&d->mu);
+        if (!rc && gen == d->gen) {
+            for (size_t i = 0; i < d->nforgot; i++)
+                del_slot(&t, d->forgot[i]);
+            pthread_rwlock_wrlock(&d->rw);
+            table_free(&d->t);
+            d->t = t;
+            d->ready = true;
+            pthread_rwlock_unlock(&d->rw);
+            LOGI("directory", "msg=\"built\" subscribers=%zu", t.n);
+        } else {
+            table_free(&t);
+        }
+        if (rc) /* a store error: lookups keep asking the store; the next reset tries again */
+            d->built_gen = gen;
+        else if (gen == d->gen)
+            d->built_gen = gen;
+        d->building = false;
+    }
+    d->running = false;
+    pthread_cond_broadcast(&d->idle);
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+directory *directory_create(const char *url)
+{
+    directory *d = xcalloc(1, sizeof *d);
+    d->url = xstrdup(url);
+    pthread_rwlock_init(&d->rw, NULL);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->idle, NULL);
+    return d;
+}
+
+static void start_builder(directory *d)
+{
+    if (d->joinable) /* the previous builder has finished (running was false) */
+        pthread_join(d->thread, NULL);
+    d->joinable = pthread_create(&d->thread, NULL, builder, d) == 0;
+    if (!d->joinable) {
+        pthread_mutex_lock(&d->mu);
+        d->running = false;
+        pthread_cond_broadcast(&d->idle);
+        pthread_mutex_unlock(&d->mu);
+    }
+}
+
+/* a build is wanted; `drop`: what the directory holds is wrong now (under mu, so a build
+   finishing meanwhile cannot install positions from before a renumbering) */
+static void rebuild(directory *d, bool drop)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->mu);
+    if (drop) {
+        pthread_rwlock_wrlock(&d->rw);
+        table_free(&d->t);
+        d->ready = false;
+        pthread_rwlock_unlock(&d->rw);
+    }
+    d->gen++;
+    bool start = !d->running && !atomic_load(&d->stop);
+    if (start)
+        d->running = true;
+    pthread_mutex_unlock(&d->mu);
+    if (start)
+        start_builder(d);
+}
+
+void directory_build(directory *d)
+{
+    rebuild(d, false);
+}
+
+bool directory_wait(directory *d)
+{
+    pthread_mutex_lock(&d->mu);
+    while (d->running)
+        pthread_cond_wait(&d->idle, &d->mu);
+    pthread_mutex_unlock(&d->mu);
+    return directory_ready(d);
+}
+
+void directory_free(directory *d)
+{
+    if (!d)
+        return;
+    atomic_store(&d->stop, true);
+    if (d->joinable)
+        pthread_join(d->thread, NULL);
+    table_free(&d->t);
+    free(d->forgot);
+    free(d->url);
+    pthread_rwlock_destroy(&d->rw);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->idle);
+    free(d);
+}
+
+void directory_lock(directory *d)
+{
+    pthread_rwlock_rdlock(&d->rw);
+}
+
+void directory_unlock(directory *d)
+{
+    pthread_rwlock_unlock(&d->rw);
+}
+
+bool directory_find(const directory *d, const char *msisdn, bool *has_pos, int64_t *pos,
+                    const char **area)
+{
+    uint64_t k = d->ready ? key_of(msisdn) : 0;
+    const slot *s = k ? find_slot(&d->t, k) : NULL;
+    if (!s)
+        return false;
+    *has_pos = s->pos >= 0;
+    *pos = s->pos >= 0 ? s->pos : 0;
+    *area = s->area ? d->t.areas[s->area - 1] : NULL;
+    return true;
+}
+
+void directory_forget(directory *d, const char *msisdn)
+{
+    uint64_t k = d ? key_of(msisdn) : 0;
+    if (!k)
+        return;
+    pthread_mutex_lock(&d->mu);
+    if (d->building) {
+        if (d->nforgot == d->cforgot) {
+            d->cforgot = d->cforgot ? d->cforgot * 2 : 64;
+            d->forgot = xrealloc(d->forgot, d->cforgot * sizeof *d->forgot);
+        }
+        d->forgot[d->nforgot++] = k;
+    }
+    pthread_rwlock_wrlock(&d->rw);
+    del_slot(&d->t, k);
+    pthread_rwlock_unlock(&d->rw);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void directory_reset(directory *d)
+{
+    rebuild(d, true);
+}
+
+bool directory_ready(directory *d)
+{
+    pthread_rwlock_rdlock(&d->rw);
+    bool ready = d->ready;
+    pthread_rwlock_unlock(&d->rw);
+    return ready;
+}
+
+size_t directory_size(directory *d, size_t *bytes)
+{
+    pthread_rwlock_rdlock(&d->rw);
+    size_t n = d->t.n;
+    if (bytes)
+        *bytes = d->t.cap * sizeof(slot) + d->t.acap * sizeof(uint32_t);
+    pthread_rwlock_unlock(&d->rw);
+    return n;
+}

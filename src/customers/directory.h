@@ -1,0 +1,46 @@
+/*
+ * directory.h — where each subscriber hangs, in memory: number → network attachment position
+ * and area, for the hot lookups of callers (a batch of 5,000 complaint signals, an IVR call).
+ * Never stale: what it does not know (not built yet, created since, changed since) it says it
+ * does not know, and the caller asks the store.
+ */
+#ifndef SHOUYE_DIRECTORY_H
+#define SHOUYE_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct directory directory;
+
+/* An empty directory over the store at `url`; nothing is read until directory_build. */
+directory *directory_create(const char *url);
+/* Stops a build in progress and frees everything. */
+void directory_free(directory *d);
+/* Build (or rebuild) from the store on a background thread; lookups miss meanwhile. */
+void directory_build(directory *d);
+/* Wait until no build is running (tests, benchmarks); true when the directory is ready. */
+bool directory_wait(directory *d);
+
+/* Lookups hold the read lock across a batch. */
+void directory_lock(directory *d);
+void directory_unlock(directory *d);
+/*
+ * Under the lock: true when the directory knows `msisdn` (then *has_pos / *pos is its
+ * attachment and *area its area code, NULL for none; valid until unlock); false when the
+ * store must be asked.
+ */
+bool directory_find(const directory *d, const char *msisdn, bool *has_pos, int64_t *pos,
+                     const char **area);
+
+/* The engine changed where a subscriber hangs or lives: forget it (before the commit). */
+void directory_forget(directory *d, const char *msisdn);
+/* Positions were renumbered (topology import): drop everything and build again. */
+void directory_reset(directory *d);
+
+/* Built and answering (lookups may still miss: then the store is asked). */
+bool directory_ready(directory *d);
+/* How many subscribers it knows, and its memory in bytes (metrics, benchmarks). */
+size_t directory_size(directory *d, size_t *bytes);
+
+#endif

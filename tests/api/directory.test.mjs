@@ -1,0 +1,107 @@
+// The subscriber directory (callers of signals resolved in memory) on a demo operator of 20,000
+// lines: built from the store at start, and never stale — a line moved to another element, a
+// renumbering topology import, a line created since the build: the callers of a burst of
+// complaints are always placed where the store says they hang, which the incident's suspected
+// element (their lowest common upstream element) shows. On the manual clock.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, ADMIN_PW } from './server.mjs';
+
+const SP = '/tmf-api/serviceProblemManagement/v4/serviceProblem';
+const SUBS = 20000;
+
+let srv, admin, integ, sup, spec;
+const metric = async (name) => {
+  const text = await (await fetch(`${srv.base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.split(' ')[1]) : NaN;
+};
+const ready = async () => {
+  for (let i = 0; i < 300; i++) {
+    if ((await metric('shouye_directory_ready')) === 1) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the directory was not built');
+};
+
+before(async () => {
+  srv = await startServer({ demoArgs: ['--subscribers', String(SUBS)] });
+  admin = await srv.login('admin', ADMIN_PW);
+  integ = await srv.login('integration1');
+  sup = await srv.login('supervisor1');
+  spec = await srv.login('specialist1');
+});
+after(async () => { await srv.stop(); });
+
+// three demo lines of a district that hang from one amplifier
+async function threeOnOneAmp(area) {
+  const list = (await srv.api('GET', `/api/v1/subscribers?area=${area}&limit=200`, { token: integ })).json;
+  const by = {};
+  for (const s of list) (by[s.attachment] ??= []).push(s.msisdn);
+  const [amp, lines] = Object.entries(by).find(([, v]) => v.length >= 3);
+  return { amp, lines: lines.slice(0, 3) };
+}
+
+// a warning line of 3 on the district; 3 complaints; the incident it opens, restored after
+async function burst(area, service, lines) {
+  const line = await srv.api('POST', '/api/v1/warningLines', { token: sup, body: { name: `${area} ${service}`, service, area, windowMinutes: 10, threshold: 3, level: 3 } });
+  assert.equal(line.status, 201, JSON.stringify(line.json));
+  const r = await srv.api('POST', '/api/v1/signals', { token: integ, body: { items: lines.map((msisdn) => ({ kind: 'complaint', service, msisdn })) } });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.signals, 3);
+  const open = (await srv.api('GET', `${SP}?active=true`, { token: sup })).json;
+  assert.equal(open.length, 1, 'one incident');
+  const [sp] = open;
+  assert.equal(sp.origin, 'areaFault');
+  assert.equal((await srv.api('PATCH', `${SP}/${sp.id}`, { token: spec, body: { stage: 'restore', statusChangeReason: '测试' } })).status, 200);
+  assert.equal((await srv.api('DELETE', `/api/v1/warningLines/${line.json.id}`, { token: sup })).status, 204);
+  return sp.suspectedElement;
+}
+
+describe('the subscriber directory', () => {
+  test('is built from the store at start: every line, in memory', async () => {
+    await ready();
+    assert.equal(await metric('shouye_directory_subscribers'), SUBS);
+    assert.ok((await metric('shouye_directory_bytes')) >= SUBS * 16);
+  });
+
+  test('callers of a burst are placed where they hang: their amplifier is the suspected element', async () => {
+    const { amp, lines } = await threeOnOneAmp('GD.SZ.FT');
+    assert.equal(await burst('GD.SZ.FT', 'iptv', lines), amp);
+  });
+
+  test('a line moved to another element is placed there at once', async () => {
+    const list = (await srv.api('GET', '/api/v1/subscribers?area=GD.SZ.NS&limit=3', { token: integ })).json;
+    const target = 'AMP-FT-000-1';
+    for (const s of list) {
+      assert.notEqual(s.attachment, target);
+      const r = await srv.api('PATCH', `/api/v1/subscribers/${s.msisdn}`, { token: integ, body: { attachment: target } });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+    }
+    assert.equal(await metric('shouye_directory_subscribers'), SUBS - 3, 'forgotten: asked of the store');
+    assert.equal(await burst('GD.SZ.NS', 'broadband', list.map((s) => s.msisdn)), target);
+  });
+
+  test('a topology import that renumbers the tree builds it again', async () => {
+    const { amp, lines } = await threeOnOneAmp('GD.SZ.LG');
+    const r = await srv.api('PUT', '/api/v1/topology', { token: integ, body: { elements: [
+      { id: 'ON-AA-001', parent: 'HE-SZ', kind: 'opticalNode', name: '测试光机', network: 'cable', area: 'GD.SZ.LG' },
+    ] } });
+    assert.equal(r.status, 200, JSON.stringify(r.json) + srv.log().slice(-2000));
+    assert.ok(r.json.renumbered > 0, 'positions moved');
+    await ready(); // (events reach the directory before the import is answered)
+    assert.equal(await metric('shouye_directory_subscribers'), SUBS, 'the moved lines are back, where they hang now');
+    assert.equal(await burst('GD.SZ.LG', 'tv', lines), amp);
+  });
+
+  test('a line created since the build is found in the store; an unknown number still counts', async () => {
+    for (const [i, msisdn] of ['13300000001', '13300000002', '13300000003'].entries()) {
+      const r = await srv.api('POST', '/api/v1/subscribers', { token: integ, body: { msisdn, name: `新用户${i}`, area: 'GD.SZ.BA', attachment: 'AMP-BA-001-2' } });
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+    }
+    assert.equal(await burst('GD.SZ.BA', 'voice', ['13300000001', '13300000002', '13300000003']), 'AMP-BA-001-2');
+    const r = await srv.api('POST', '/api/v1/signals', { token: integ, body: { items: [{ kind: 'faultReport', service: 'voice', msisdn: '13399999999' }] } });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.signals, 1);
+  });
+});
