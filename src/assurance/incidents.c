@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK 5000 /* impact rows notified per engine turn */
+#define CHUNK 10000 /* impact rows notified per engine turn */
 
 typedef struct {
     const char *stage, *status, *zh;
@@ -155,26 +155,18 @@ static json_t *notification_counts(store *s, int64_t id)
 {
     int64_t told = 0, not_told = 0, restored = 0, promised = 0, affected = 0, pass = 0, tell = 1;
     store_res *r;
-    if (store_query(s, "SELECT affected, notify_pass, notify_customers FROM incidents WHERE id = ?",
+    if (store_query(s,
+                    "SELECT affected, notify_pass, notify_customers, told, not_told, restore_told,"
+                    " promised FROM incidents WHERE id = ?",
                     (store_val[]){SV_I(id)}, 1, &r) == ERR_OK) {
         if (store_rows(r)) {
             affected = store_int(r, 0, 0);
             pass = store_int(r, 0, 1);
             tell = store_int(r, 0, 2);
-        }
-        store_res_free(r);
-    }
-    if (store_query(s,
-                    "SELECT SUM(CASE WHEN opened_msg > 0 THEN 1 ELSE 0 END),"
-                    " SUM(CASE WHEN opened_msg = 0 THEN 1 ELSE 0 END),"
-                    " SUM(CASE WHEN restored_msg > 0 THEN 1 ELSE 0 END), SUM(promised)"
-                    " FROM incident_impact WHERE incident_id = ?",
-                    (store_val[]){SV_I(id)}, 1, &r) == ERR_OK) {
-        if (store_rows(r)) {
-            told = store_int(r, 0, 0);
-            not_told = store_int(r, 0, 1);
-            restored = store_int(r, 0, 2);
-            promised = store_int(r, 0, 3);
+            told = store_int(r, 0, 3);
+            not_told = store_int(r, 0, 4);
+            restored = store_int(r, 0, 5);
+            promised = store_int(r, 0, 6);
         }
         store_res_free(r);
     }
@@ -184,6 +176,22 @@ static json_t *notification_counts(store *s, int64_t id)
                      (json_int_t)not_told, "toQueue", (json_int_t)(to_queue > 0 ? to_queue : 0),
                      "restoreQueued", (json_int_t)restored, "promisedOnContact",
                      (json_int_t)promised);
+}
+
+/* Keep the incident's counts of incident_impact with every change of its rows: told (an
+   opening message), not told (opted out, or withdrawn unsent), told of the restore, promised
+   a message when they called. */
+static err impact_counts(engine *e, int64_t id, int64_t told, int64_t not_told,
+                         int64_t restore_told, int64_t promised)
+{
+    if (!told && !not_told && !restore_told && !promised)
+        return ERR_OK;
+    return store_exec(engine_store(e),
+                      "UPDATE incidents SET told = told + ?, not_told = not_told + ?,"
+                      " restore_told = restore_told + ?, promised = promised + ? WHERE id = ?",
+                      (store_val[]){SV_I(told), SV_I(not_told), SV_I(restore_told),
+                                    SV_I(promised), SV_I(id)},
+                      5);
 }
 
 /* The TMF656 ServiceProblem; `full` adds links, tracking and notification counts. */
@@ -685,6 +693,8 @@ static err restore_incident(engine *e, int64_t id, const char *actor, const char
                         "UPDATE incident_impact SET opened_msg = 0 WHERE incident_id = ?"
                         " AND opened_msg IS NULL",
                         (store_val[]){SV_I(id)}, 1);
+    if (!rc)
+        rc = impact_counts(e, id, 0, store_changes(s), 0, 0);
     /* the attached work orders: resolved at first line, closed; the customer is told below */
     store_res *r = NULL;
     if (!rc)
@@ -911,12 +921,14 @@ static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t rel
     int nmsgs = 0;
     store_val *ia = xcalloc((size_t)rows * 4 + 1, sizeof *ia);
     int nia = 0;
+    int64_t n_told = 0, n_not = 0;
     for (int i = 0; !rc && i < rows; i++) {
         const char *msisdn = store_text(r, i, 0);
         bool opted_out = store_int(r, i, 1) != 0;
         if (have[i] && told[i])
             continue; /* one message per subscriber per incident */
         int64_t msg = opted_out ? 0 : engine_next_id(e, "outbox");
+        *(opted_out ? &n_not : &n_told) += 1;
         if (have[i]) { /* promised before the walk reached them: tell them now */
             rc = store_exec(s,
                             "UPDATE incident_impact SET opened_msg = ? WHERE incident_id = ?"
@@ -942,17 +954,15 @@ static err notify_open_step(engine *e, int64_t id, notify_state *ns, int64_t rel
     }
     for (int base = 0; !rc && base < nia / 4; base += 100) {
         int m = nia / 4 - base < 100 ? nia / 4 - base : 100;
-        buf q;
-        buf_init(&q, 0);
-        buf_adds(&q, "INSERT INTO incident_impact(incident_id, msisdn, rank, opened_msg) VALUES"
-                     " (?, ?, ?, ?)");
-        for (int k = 1; k < m; k++)
-            buf_adds(&q, ", (?, ?, ?, ?)");
-        rc = store_exec(s, q.data, &ia[base * 4], m * 4);
-        buf_free(&q);
+        char *q = store_insert_rows_sql(s, "incident_impact(incident_id, msisdn, rank, opened_msg)",
+                                        "(?, ?, ?, ?)", m);
+        rc = store_exec(s, q, &ia[base * 4], m * 4);
+        free(q);
     }
     if (!rc)
         rc = notify_enqueue_rows(e, msgs, nmsgs);
+    if (!rc)
+        rc = impact_counts(e, id, n_told, n_not, 0, 0);
     *queued += nmsgs;
     free(msgs);
     free(ia);
@@ -1007,10 +1017,8 @@ static err notify_chunk(engine *e, int64_t id, int64_t at)
         /* walk up to CHUNK subscribers this turn, across passes; message k of the incident
            is released k / sms_rate seconds after the first */
         int64_t done = 0;
-        rc = store_scalar(s,
-                          "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
-                          " AND opened_msg > 0",
-                          (store_val[]){SV_I(id)}, 1, 0, &done);
+        rc = store_scalar(s, "SELECT told FROM incidents WHERE id = ?", (store_val[]){SV_I(id)},
+                          1, 0, &done);
         int walked = 0;
         while (!rc) {
             rc = notify_open_step(e, id, &ns, release, per_s, done, CHUNK - walked, &queued,
@@ -1021,10 +1029,8 @@ static err notify_chunk(engine *e, int64_t id, int64_t at)
     } else {
         /* restored: everyone whose opening message was not withdrawn, and every caller who
            was promised one */
-        int64_t done = 0;
-        rc = store_scalar(s,
-                          "SELECT COUNT(*) FROM incident_impact WHERE incident_id = ?"
-                          " AND restored_msg > 0",
+        int64_t done = 0, told = 0;
+        rc = store_scalar(s, "SELECT restore_told FROM incidents WHERE id = ?",
                           (store_val[]){SV_I(id)}, 1, 0, &done);
         store_res *r = NULL;
         if (!rc)
@@ -1050,8 +1056,11 @@ static err notify_chunk(engine *e, int64_t id, int64_t at)
                                 "UPDATE incident_impact SET restored_msg = ? WHERE incident_id = ?"
                                 " AND msisdn = ?",
                                 (store_val[]){SV_I(msg), SV_I(id), SV_S(msisdn)}, 3);
+            told += msg > 0;
         }
         store_res_free(r);
+        if (!rc)
+            rc = impact_counts(e, id, 0, 0, told, 0);
         more = n == CHUNK;
     }
     free(ns.open_text);
@@ -1132,8 +1141,10 @@ static err attach_ticket(engine *e, const ticket_attach_ask *ask, char *incident
         rc = store_exec(s,
                         "INSERT INTO incident_impact(incident_id, msisdn, rank, promised)"
                         " VALUES (?, ?, 9, 1) ON CONFLICT (incident_id, msisdn)"
-                        " DO UPDATE SET promised = 1",
+                        " DO UPDATE SET promised = 1 WHERE incident_impact.promised = 0",
                         (store_val[]){SV_I(id), SV_S(ask->customer)}, 2);
+    if (!rc) /* a row is written only when the caller was not promised before */
+        rc = impact_counts(e, id, 0, 0, 0, store_changes(s));
     if (!rc)
         rc = track(e, id, "system", NULL, "%s工单%s已关联到本故障", ask->ticket_type, tid);
     if (!rc)
@@ -1620,8 +1631,10 @@ static err apply_ivr_contact(engine *e, cmd *c)
         rc = store_exec(engine_store(e),
                         "INSERT INTO incident_impact(incident_id, msisdn, rank, promised)"
                         " VALUES (?, ?, 9, 1) ON CONFLICT (incident_id, msisdn)"
-                        " DO UPDATE SET promised = 1",
+                        " DO UPDATE SET promised = 1 WHERE incident_impact.promised = 0",
                         (store_val[]){SV_I(id), SV_S(caller)}, 2);
+        if (!rc)
+            rc = impact_counts(e, id, 0, 0, 0, store_changes(engine_store(e)));
         if (!rc)
             rc = track(e, id, c->actor, NULL, "IVR来电已关联，恢复后短信告知");
         if (!rc)

@@ -365,16 +365,9 @@ err signals_take_many(engine *e, signal_in *in, int n)
     /* the rows, INSERT_ROWS per statement */
     for (int base = 0; !rc && base < n; base += INSERT_ROWS) {
         int m = n - base < INSERT_ROWS ? n - base : INSERT_ROWS;
-        buf sql;
-        buf_init(&sql, 0);
-        /* SQLite, OR FAIL: no statement journal for this many-row statement (a failure fails
-           the command, whose savepoint undoes it all); with one, ending each statement walked
-           the whole savepoint journal of a large batch */
-        buf_adds(&sql, store_is_pg(s) ? "INSERT" : "INSERT OR FAIL");
-        buf_adds(&sql, " INTO signals(id, time, kind, service, area, msisdn, element_pos,"
-                       " ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        for (int k = 1; k < m; k++)
-            buf_adds(&sql, ", (?, ?, ?, ?, ?, ?, ?, ?)");
+        char *sql = store_insert_rows_sql(
+            s, "signals(id, time, kind, service, area, msisdn, element_pos, ref)",
+            "(?, ?, ?, ?, ?, ?, ?, ?)", m);
         store_val *args = xcalloc((size_t)m * 8, sizeof *args);
         for (int k = 0; k < m; k++) {
             signal_in *x = &in[base + k];
@@ -388,9 +381,9 @@ err signals_take_many(engine *e, signal_in *in, int n)
             v[6] = SV_OI(x->has_pos, x->pos);
             v[7] = SV_S(x->ref);
         }
-        rc = store_exec(s, sql.data, args, m * 8);
+        rc = store_exec(s, sql, args, m * 8);
         free(args);
-        buf_free(&sql);
+        free(sql);
     }
     int64_t now = engine_now(e);
     for (int i = 0; !rc && i < n; i++) {

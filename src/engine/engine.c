@@ -382,9 +382,9 @@ static err run_timer(engine *e, void *arg)
     return e->timer_fns[t->kind](e, t->id, t->at);
 }
 
-err engine_fire_due(engine *e)
+/* fire the timers due at `now` */
+static void fire_due_at(engine *e, int64_t now)
 {
-    int64_t now = engine_now(e);
     /* bounded: a handler that re-arms a timer at `now` cannot spin this loop forever */
     int budget = e->nheap + 1024;
     while (e->nheap > 0 && e->heap[0].at <= now && budget-- > 0) {
@@ -397,6 +397,11 @@ err engine_fire_due(engine *e)
                  err_name(rc));
         e->timers_fired++;
     }
+}
+
+err engine_fire_due(engine *e)
+{
+    fire_due_at(e, engine_now(e));
     return ERR_OK;
 }
 
@@ -432,6 +437,10 @@ static void drop_pending(engine *e, int64_t seq_base)
 static void run_batch(engine *e, cmd *list, int count)
 {
     int64_t seq_base = atomic_load(&e->seq);
+    /* a batch fires the timers due when it began: work a command arms for "the next
+       millisecond" (the notifier's first turn after an incident opens) runs in a batch of its
+       own, and the command is answered without waiting for it */
+    int64_t began = engine_now(e);
     err rc = store_begin(e->w);
     if (rc) {
         LOGE("engine", "msg=\"begin failed\" error=\"%s\"", store_errmsg(e->w));
@@ -447,7 +456,7 @@ static void run_batch(engine *e, cmd *list, int count)
                 c->out = NULL;
             }
         }
-        engine_fire_due(e);
+        fire_due_at(e, began);
         rc = store_commit(e->w);
         if (rc) {
             LOGE("engine", "msg=\"commit failed\" error=\"%s\"", store_errmsg(e->w));

@@ -34,11 +34,11 @@ err notify_enqueue_rows(engine *e, notify_row *rows, int n)
     err rc = ERR_OK;
     for (int base = 0; !rc && base < n; base += ENQUEUE_ROWS) {
         int m = n - base < ENQUEUE_ROWS ? n - base : ENQUEUE_ROWS;
-        buf sql;
-        buf_init(&sql, 0);
-        buf_adds(&sql, "INSERT INTO outbox(id, created, channel, recipient, template, body,"
-                       " entity_type, entity_id, event_seq, hub_id, state, attempts,"
-                       " next_attempt, dlr_token, updated) VALUES");
+        char *sql = store_insert_rows_sql(
+            engine_store(e),
+            "outbox(id, created, channel, recipient, template, body, entity_type, entity_id,"
+            " event_seq, hub_id, state, attempts, next_attempt, dlr_token, updated)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)", m);
         store_val *args = xcalloc((size_t)m * 13, sizeof *args);
         char(*tokens)[48] = xcalloc((size_t)m, sizeof *tokens);
         for (int k = 0; k < m; k++) {
@@ -46,8 +46,6 @@ err notify_enqueue_rows(engine *e, notify_row *rows, int n)
             if (x->id <= 0)
                 x->id = engine_next_id(e, "outbox");
             rand_token(tokens[k], sizeof tokens[k], 16);
-            buf_adds(&sql, k ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
-                             : " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
             store_val *v = &args[k * 13];
             v[0] = SV_I(x->id);
             v[1] = SV_I(now);
@@ -63,10 +61,10 @@ err notify_enqueue_rows(engine *e, notify_row *rows, int n)
             v[11] = SV_S(tokens[k]);
             v[12] = SV_I(now);
         }
-        rc = store_exec(engine_store(e), sql.data, args, m * 13);
+        rc = store_exec(engine_store(e), sql, args, m * 13);
         free(tokens);
         free(args);
-        buf_free(&sql);
+        free(sql);
     }
     return rc;
 }

@@ -175,6 +175,21 @@ err store_begin(store *s)
     return store_exec(s, store_is_pg(s) ? "BEGIN" : "BEGIN IMMEDIATE", NULL, 0);
 }
 
+char *store_insert_rows_sql(const store *s, const char *into, const char *row, int rows)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_adds(&b, store_is_pg(s) ? "INSERT INTO " : "INSERT OR FAIL INTO ");
+    buf_adds(&b, into);
+    buf_adds(&b, " VALUES ");
+    for (int k = 0; k < rows; k++) {
+        if (k)
+            buf_adds(&b, ", ");
+        buf_adds(&b, row);
+    }
+    return buf_steal(&b);
+}
+
 err store_read_begin(store *s)
 {
     return store_is_pg(s) ? ERR_OK : store_exec(s, "BEGIN", NULL, 0);

@@ -59,6 +59,15 @@ err store_query(store *s, const char *sql, const store_val *args, int nargs, sto
 /* Run several statements without arguments (DDL). */
 err store_script(store *s, const char *sql);
 
+/*
+ * "INSERT INTO <into> VALUES <row>, <row>, …" (`rows` times; the caller frees it). On SQLite
+ * it is INSERT OR FAIL: a many-row INSERT otherwise opens a statement journal, and inside a
+ * command's savepoint releasing that journal walks the savepoint's whole in-memory journal —
+ * quadratic in a large batch. A failing row still fails the statement; the command's savepoint
+ * undoes the rows already in.
+ */
+char *store_insert_rows_sql(const store *s, const char *into, const char *row, int rows);
+
 err store_begin(store *s);
 /*
  * One snapshot for a run of reads on a reader connection. SQLite: a deferred transaction, so
