@@ -134,7 +134,7 @@ function batch(n) {
   const allMs = performance.now() - t0;
   console.log(JSON.stringify({ bench: 'incident_impact', element: best.id, affected: sp.affectedNumberOfServices, open_ms: r2(openMs), note: 'HTTP round trip of opening by hand: incident, emergency plan (fault ticket created and dispatched, on-duty SMS), impact counted over the covering index, one commit' }));
   const enqMs = allMs - openMs;
-  console.log(JSON.stringify({ bench: 'notifications_enqueue', messages: sp.notifications.openQueued, seconds: r2(enqMs / 1000), per_s: Math.round(sp.notifications.openQueued / (enqMs / 1000)), note: 'from the open answer until every affected subscriber has an outbox row (VIP first, in chunks of 5000 on the engine thread), polled every 20 ms' }));
+  console.log(JSON.stringify({ bench: 'notifications_enqueue', messages: sp.notifications.openQueued, seconds: r2(enqMs / 1000), per_s: Math.round(sp.notifications.openQueued / (enqMs / 1000)), note: 'from the open answer until every affected subscriber has an outbox row (VIP first, in turns of 10,000 on the engine thread), polled every 20 ms' }));
   // leave the store as found: the incident is restored (its restore messages are not measured)
   await api('PATCH', `/tmf-api/serviceProblemManagement/v4/serviceProblem/${r.json.id}`, sup, { stage: 'restore' });
 }
