@@ -201,6 +201,10 @@ err app_config_env(app_config *c, problem *p)
     return ERR_OK;
 }
 
+/* the whole operator's activity as it happens (the event log and stream): for the floor's
+   supervisors, QA and the integrators' feeds — not for every agent's token */
+#define EVENT_READERS (ROLE_SUPERVISOR | ROLE_QA | ROLE_ADMIN | ROLE_INTEGRATION)
+
 /* ---- the running server ---- */
 
 struct app {
@@ -366,7 +370,7 @@ err app_start(const app_config *c, app **out, problem *p)
     engine_subscribe(a->eng, publish, a->http);
     a->auth = auth_create(a->readers, c->token_ttl_s);
     auth_attach_engine(a->auth, a->eng);
-    http_add_builtin_routes(a->http);
+    http_add_builtin_routes(a->http, EVENT_READERS);
     auth_register(a->auth, a->http);
     tickets_register(a->tickets, a->http);
     char public_url[300];
@@ -453,7 +457,7 @@ void app_print_routes(void)
 {
     http_config hc = {.listen = "127.0.0.1:0"};
     http_server *h = http_create(&hc, NULL, NULL);
-    http_add_builtin_routes(h);
+    http_add_builtin_routes(h, EVENT_READERS);
     auth_register(NULL, h);
     tickets_register(NULL, h);
     notify_register(NULL, h);

@@ -123,12 +123,19 @@ static const route builtin_routes[] = {
     {"GET", "/healthz", ROUTE_PUBLIC, healthz},
     {"GET", "/readyz", ROUTE_PUBLIC, readyz},
     {"GET", "/metrics", ROUTE_PUBLIC, metrics},
-    {"GET", "/api/v1/events", ROUTE_ANY, events_list},
-    {"GET", "/api/v1/stream", ROUTE_ANY, sse_handle},
     {NULL, NULL, 0, NULL},
 };
 
-void http_add_builtin_routes(http_server *s)
+/* the roles are the caller's (http knows no roles); one value per process */
+static route event_routes[] = {
+    {"GET", "/api/v1/events", 0, events_list},
+    {"GET", "/api/v1/stream", 0, sse_handle},
+    {NULL, NULL, 0, NULL},
+};
+
+void http_add_builtin_routes(http_server *s, unsigned event_readers)
 {
     http_add_routes(s, builtin_routes, NULL);
+    event_routes[0].roles = event_routes[1].roles = event_readers;
+    http_add_routes(s, event_routes, NULL);
 }

@@ -62,7 +62,8 @@ void http_set_web_root(http_server *s, const char *dir);
 typedef void (*http_metrics_fn)(void *ctx, buf *out);
 void http_set_metrics(http_server *s, http_metrics_fn fn, void *ctx);
 /* health, readiness, metrics, events and the live stream */
-void http_add_builtin_routes(http_server *s);
+/* health, readiness, metrics; the event log and stream for the roles in `event_readers` */
+void http_add_builtin_routes(http_server *s, unsigned event_readers);
 /* Every registered route, for `shouye routes` and the OpenAPI check. */
 void http_each_route(http_server *s, void (*fn)(void *ctx, const route *rt), void *ctx);
 /* Called by the engine's subscriber to feed the live stream. */

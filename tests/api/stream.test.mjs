@@ -3,8 +3,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, TT } from './server.mjs';
 
-let srv, agent;
-before(async () => { srv = await startServer(); agent = await srv.login('agent1'); });
+let srv, agent, sup;
+before(async () => { srv = await startServer(); agent = await srv.login('agent1'); sup = await srv.login('supervisor1'); });
 after(async () => { await srv.stop(); });
 
 const body = { description: '手机上网慢', severity: 'Minor', ticketType: 'faultReport', service: 'mobile' };
@@ -33,10 +33,10 @@ function records(text) {
 describe('the event log', () => {
   test('sequence numbers are gap-free and after= returns only later events', async () => {
     for (let i = 0; i < 3; i++) await srv.api('POST', TT, { token: agent, body });
-    const all = await srv.events(agent);
+    const all = await srv.events(sup);
     assert.ok(all.length >= 3);
     all.forEach((e, i) => assert.equal(e.seq, i + 1));
-    const later = await srv.api('GET', `/api/v1/events?after=${all[1].seq}`, { token: agent });
+    const later = await srv.api('GET', `/api/v1/events?after=${all[1].seq}`, { token: sup });
     assert.deepEqual(later.json.map((e) => e.seq), all.slice(2).map((e) => e.seq));
     assert.equal(later.headers.get('x-last-seq'), String(all[all.length - 1].seq));
     const e = all[0];
@@ -47,12 +47,12 @@ describe('the event log', () => {
   });
 
   test('a refused command leaves no event and no gap', async () => {
-    const before = (await srv.events(agent)).length;
+    const before = (await srv.events(sup)).length;
     const t = (await srv.api('POST', TT, { token: agent, body })).json;
     assert.equal((await srv.api('PATCH', `${TT}/${t.id}`, { token: agent, body: { stage: 'closed' } })).status, 409);
     const ok = await srv.api('PATCH', `${TT}/${t.id}`, { token: agent, body: { priority: 'High' } });
     assert.equal(ok.status, 200);
-    const all = await srv.events(agent);
+    const all = await srv.events(sup);
     all.forEach((e, i) => assert.equal(e.seq, i + 1));
     assert.deepEqual(all.slice(before).map((e) => e.type), ['ticket.created', 'ticket.updated']);
   });
@@ -61,7 +61,7 @@ describe('the event log', () => {
 describe('the live stream', () => {
   test('a new work order arrives on /api/v1/stream as an SSE record', async () => {
     const ac = new AbortController();
-    const r = await fetch(`${srv.base}/api/v1/stream?access_token=${agent}`, { signal: ac.signal });
+    const r = await fetch(`${srv.base}/api/v1/stream?access_token=${sup}`, { signal: ac.signal });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type'), /text\/event-stream/);
     const reader = r.body.getReader();
@@ -76,21 +76,21 @@ describe('the live stream', () => {
   });
 
   test('Last-Event-ID replays what was missed, in order', async () => {
-    const all = await srv.events(agent);
+    const all = await srv.events(sup);
     const from = all[all.length - 3].seq;
     const ac = new AbortController();
-    const r = await fetch(`${srv.base}/api/v1/stream`, { signal: ac.signal, headers: { Authorization: `Bearer ${agent}`, 'Last-Event-ID': String(from) } });
+    const r = await fetch(`${srv.base}/api/v1/stream`, { signal: ac.signal, headers: { Authorization: `Bearer ${sup}`, 'Last-Event-ID': String(from) } });
     const text = await readUntil(r.body.getReader(), (x) => records(x).length >= 2);
     ac.abort();
     assert.deepEqual(records(text).map((x) => x.id), all.slice(-2).map((e) => e.seq));
   });
 
   test('after a restart, a stream resumed from an old id replays from the store', async () => {
-    const before = await srv.events(agent);
+    const before = await srv.events(sup);
     srv.proc.kill('SIGKILL');
     await new Promise((r) => srv.proc.on('exit', r));
     await srv.restart();
-    const tok = await srv.login('agent1');
+    const tok = await srv.login('supervisor1');
     const ac = new AbortController();
     const r = await fetch(`${srv.base}/api/v1/stream?after=1&access_token=${tok}`, { signal: ac.signal });
     const text = await readUntil(r.body.getReader(), (x) => records(x).length >= before.length - 1);
@@ -100,6 +100,15 @@ describe('the live stream', () => {
 
   test('the stream needs a token', async () => {
     assert.equal((await fetch(`${srv.base}/api/v1/stream`)).status, 401);
+  });
+
+  test('the log and the stream are for supervisors, QA, admins and integrations, not agents', async () => {
+    assert.equal((await srv.api('GET', '/api/v1/events', { token: agent })).status, 403);
+    assert.equal((await fetch(`${srv.base}/api/v1/stream?access_token=${agent}`)).status, 403);
+    for (const who of ['qa1', 'integration1']) {
+      const tok = await srv.login(who);
+      assert.equal((await srv.api('GET', '/api/v1/events?limit=1', { token: tok })).status, 200, who);
+    }
   });
 });
 

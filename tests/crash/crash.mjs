@@ -31,10 +31,10 @@ async function start(port) {
   throw new Error(`server did not start:\n${log}`);
 }
 
-async function login(base) {
+async function login(base, username = 'agent1') {
   const r = await fetch(`${base}/api/v1/login`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'agent1', password: 'shouye-demo' }),
+    body: JSON.stringify({ username, password: 'shouye-demo' }),
   });
   if (r.status !== 200) throw new Error(`login: ${r.status}`);
   return (await r.json()).token;
@@ -78,7 +78,7 @@ if (!aliveUnderLoad) console.error(srv.log());
 check(acked.size > 100, `enough load before the kill (${acked.size} acknowledged)`);
 
 srv = await start(port);
-const token2 = await login(srv.base);
+const token2 = await login(srv.base, 'supervisor1'); // reads work orders and the event log
 const h = { Authorization: `Bearer ${token2}` };
 let missing = 0, wrong = 0;
 for (const [id, desc] of acked) {
