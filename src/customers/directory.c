@@ -272,7 +272,12 @@ directory *directory_create(const char *url)
 {
     directory *d = xcalloc(1, sizeof *d);
     d->url = xstrdup(url);
-    pthread_rwlock_init(&d->rw, NULL);
+    /* the engine's forget must not wait behind a stream of overlapping signal batches */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&d->rw, &attr);
+    pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->idle, NULL);
     return d;
