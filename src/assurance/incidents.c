@@ -119,12 +119,12 @@ enum {
     I_UPDATED, I_AFFECTED, I_ACTIVE
 };
 
-static void put_time(json_t *o, const char *key, const store_res *r, int col, int tz)
+static void put_time(json_t *o, const char *key, const store_res *r, int row, int col, int tz)
 {
-    if (store_isnull(r, 0, col))
+    if (store_isnull(r, row, col))
         return;
     char t[40];
-    time_iso(store_int(r, 0, col), tz, t, sizeof t);
+    time_iso(store_int(r, row, col), tz, t, sizeof t);
     json_object_set_new(o, key, json_string(t));
 }
 
@@ -195,87 +195,90 @@ static err impact_counts(engine *e, int64_t id, int64_t told, int64_t not_told,
 }
 
 /* The TMF656 ServiceProblem; `full` adds links, tracking and notification counts. */
+/* One incident of a result of INC_COLS, row i: what a list shows. */
+static json_t *incident_row(store_res *r, int i, int tz)
+{
+    json_t *o = json_object();
+    const char *ids = store_text(r, i, I_ID);
+    json_object_set_new(o, "id", json_string(ids));
+    char *href = xasprintf(SP_BASE "/%s", ids);
+    json_object_set_new(o, "href", json_string(href));
+    free(href);
+    json_object_set_new(o, "name", json_string(store_text(r, i, I_NAME)));
+    json_object_set_new(o, "description", json_string(store_text(r, i, I_DESC)));
+    json_object_set_new(o, "category", json_string(store_text(r, i, I_CAT)));
+    int level = (int)store_int(r, i, I_LEVEL);
+    json_object_set_new(o, "priority", json_integer(level));
+    json_object_set_new(o, "level", json_integer(level));
+    const char *stage = store_text(r, i, I_STAGE);
+    json_object_set_new(o, "stage", json_string(stage));
+    json_object_set_new(o, "stageLabel", json_string(stage_of(stage) ? stage_of(stage)->zh : ""));
+    json_object_set_new(o, "status", json_string(store_text(r, i, I_STATUS)));
+    if (store_text(r, i, I_REASON_S))
+        json_object_set_new(o, "statusChangeReason", json_string(store_text(r, i, I_REASON_S)));
+    json_object_set_new(o, "active", json_boolean(store_int(r, i, I_ACTIVE)));
+    json_object_set_new(o, "origin", json_string(store_text(r, i, I_ORIGIN)));
+    json_object_set_new(o, "originatingSystem", json_string("shouye"));
+    json_object_set_new(o, "reason", json_string(store_text(r, i, I_REASON)));
+    json_object_set_new(o, "originatorParty",
+                        json_pack("{s:s, s:s}", "id", store_text(r, i, I_ORIGINATOR), "@referredType",
+                                  "Individual"));
+    if (store_text(r, i, I_GROUP))
+        json_object_set_new(o, "responsibleParty",
+                            json_pack("{s:s, s:s}", "id", store_text(r, i, I_GROUP),
+                                      "@referredType", "WorkGroup"));
+    json_t *svc = json_array(), *res = json_array(), *loc = json_array();
+    if (store_text(r, i, I_SERVICE))
+        json_array_append_new(svc, json_pack("{s:s}", "id", store_text(r, i, I_SERVICE)));
+    if (store_text(r, i, I_ELEMENT)) {
+        char *eh = xasprintf("/api/v1/elements/%s", store_text(r, i, I_ELEMENT));
+        json_array_append_new(res, json_pack("{s:s, s:s, s:s}", "id", store_text(r, i, I_ELEMENT),
+                                             "href", eh, "role", "suspectedCause"));
+        free(eh);
+        json_object_set_new(o, "suspectedElement", json_string(store_text(r, i, I_ELEMENT)));
+    }
+    if (store_text(r, i, I_AREA))
+        json_array_append_new(loc, json_pack("{s:s}", "id", store_text(r, i, I_AREA)));
+    json_object_set_new(o, "affectedService", svc);
+    json_object_set_new(o, "affectedResource", res);
+    json_object_set_new(o, "affectedLocation", loc);
+    json_object_set_new(o, "affectedNumberOfServices", json_integer(store_int(r, i, I_AFFECTED)));
+    if (!store_isnull(r, i, I_FAULT)) {
+        char *th = xasprintf("/tmf-api/troubleTicket/v4/troubleTicket/%s",
+                             store_text(r, i, I_FAULT));
+        json_object_set_new(o, "faultTicket",
+                            json_pack("{s:s, s:s}", "id", store_text(r, i, I_FAULT), "href", th));
+        free(th);
+    }
+    put_time(o, "expectedRestoreDate", r, i, I_EXPECTED, tz);
+    put_time(o, "firstAlert", r, i, I_FIRST, tz);
+    put_time(o, "creationDate", r, i, I_CREATED, tz);
+    put_time(o, "notifiedDate", r, i, I_NOTIFIED, tz);
+    put_time(o, "locatedDate", r, i, I_LOCATED, tz);
+    put_time(o, "handlingDate", r, i, I_HANDLING, tz);
+    put_time(o, "resolutionDate", r, i, I_RESTORED, tz);
+    put_time(o, "closedDate", r, i, I_CLOSED, tz);
+    put_time(o, "lastUpdate", r, i, I_UPDATED, tz);
+    int64_t created = store_int(r, i, I_CREATED);
+    json_object_set_new(o, "timeToDetectMs",
+                        json_integer(created - store_int(r, i, I_FIRST)));
+    if (!store_isnull(r, i, I_RESTORED))
+        json_object_set_new(o, "timeToRestoreMs",
+                            json_integer(store_int(r, i, I_RESTORED) - created));
+    if (store_text(r, i, I_REVIEW))
+        json_object_set_new(o, "review", json_string(store_text(r, i, I_REVIEW)));
+    return o;
+}
+
 static json_t *incident_render(store *s, int64_t id, int tz, bool full)
 {
     store_res *r;
     if (store_query(s, "SELECT " INC_COLS " FROM incidents WHERE id = ?", (store_val[]){SV_I(id)},
                     1, &r))
         return NULL;
-    if (!store_rows(r)) {
-        store_res_free(r);
-        return NULL;
-    }
-    json_t *o = json_object();
-    const char *ids = store_text(r, 0, I_ID);
-    json_object_set_new(o, "id", json_string(ids));
-    char *href = xasprintf(SP_BASE "/%s", ids);
-    json_object_set_new(o, "href", json_string(href));
-    free(href);
-    json_object_set_new(o, "name", json_string(store_text(r, 0, I_NAME)));
-    json_object_set_new(o, "description", json_string(store_text(r, 0, I_DESC)));
-    json_object_set_new(o, "category", json_string(store_text(r, 0, I_CAT)));
-    int level = (int)store_int(r, 0, I_LEVEL);
-    json_object_set_new(o, "priority", json_integer(level));
-    json_object_set_new(o, "level", json_integer(level));
-    const char *stage = store_text(r, 0, I_STAGE);
-    json_object_set_new(o, "stage", json_string(stage));
-    json_object_set_new(o, "stageLabel", json_string(stage_of(stage) ? stage_of(stage)->zh : ""));
-    json_object_set_new(o, "status", json_string(store_text(r, 0, I_STATUS)));
-    if (store_text(r, 0, I_REASON_S))
-        json_object_set_new(o, "statusChangeReason", json_string(store_text(r, 0, I_REASON_S)));
-    json_object_set_new(o, "active", json_boolean(store_int(r, 0, I_ACTIVE)));
-    json_object_set_new(o, "origin", json_string(store_text(r, 0, I_ORIGIN)));
-    json_object_set_new(o, "originatingSystem", json_string("shouye"));
-    json_object_set_new(o, "reason", json_string(store_text(r, 0, I_REASON)));
-    json_object_set_new(o, "originatorParty",
-                        json_pack("{s:s, s:s}", "id", store_text(r, 0, I_ORIGINATOR), "@referredType",
-                                  "Individual"));
-    if (store_text(r, 0, I_GROUP))
-        json_object_set_new(o, "responsibleParty",
-                            json_pack("{s:s, s:s}", "id", store_text(r, 0, I_GROUP),
-                                      "@referredType", "WorkGroup"));
-    json_t *svc = json_array(), *res = json_array(), *loc = json_array();
-    if (store_text(r, 0, I_SERVICE))
-        json_array_append_new(svc, json_pack("{s:s}", "id", store_text(r, 0, I_SERVICE)));
-    if (store_text(r, 0, I_ELEMENT)) {
-        char *eh = xasprintf("/api/v1/elements/%s", store_text(r, 0, I_ELEMENT));
-        json_array_append_new(res, json_pack("{s:s, s:s, s:s}", "id", store_text(r, 0, I_ELEMENT),
-                                             "href", eh, "role", "suspectedCause"));
-        free(eh);
-        json_object_set_new(o, "suspectedElement", json_string(store_text(r, 0, I_ELEMENT)));
-    }
-    if (store_text(r, 0, I_AREA))
-        json_array_append_new(loc, json_pack("{s:s}", "id", store_text(r, 0, I_AREA)));
-    json_object_set_new(o, "affectedService", svc);
-    json_object_set_new(o, "affectedResource", res);
-    json_object_set_new(o, "affectedLocation", loc);
-    json_object_set_new(o, "affectedNumberOfServices", json_integer(store_int(r, 0, I_AFFECTED)));
-    if (!store_isnull(r, 0, I_FAULT)) {
-        char *th = xasprintf("/tmf-api/troubleTicket/v4/troubleTicket/%s",
-                             store_text(r, 0, I_FAULT));
-        json_object_set_new(o, "faultTicket",
-                            json_pack("{s:s, s:s}", "id", store_text(r, 0, I_FAULT), "href", th));
-        free(th);
-    }
-    put_time(o, "expectedRestoreDate", r, I_EXPECTED, tz);
-    put_time(o, "firstAlert", r, I_FIRST, tz);
-    put_time(o, "creationDate", r, I_CREATED, tz);
-    put_time(o, "notifiedDate", r, I_NOTIFIED, tz);
-    put_time(o, "locatedDate", r, I_LOCATED, tz);
-    put_time(o, "handlingDate", r, I_HANDLING, tz);
-    put_time(o, "resolutionDate", r, I_RESTORED, tz);
-    put_time(o, "closedDate", r, I_CLOSED, tz);
-    put_time(o, "lastUpdate", r, I_UPDATED, tz);
-    int64_t created = store_int(r, 0, I_CREATED);
-    json_object_set_new(o, "timeToDetectMs",
-                        json_integer(created - store_int(r, 0, I_FIRST)));
-    if (!store_isnull(r, 0, I_RESTORED))
-        json_object_set_new(o, "timeToRestoreMs",
-                            json_integer(store_int(r, 0, I_RESTORED) - created));
-    if (store_text(r, 0, I_REVIEW))
-        json_object_set_new(o, "review", json_string(store_text(r, 0, I_REVIEW)));
+    json_t *o = store_rows(r) ? incident_row(r, 0, tz) : NULL;
     store_res_free(r);
-    if (!full)
+    if (!o || !full)
         return o;
     json_object_set_new(o, "underlyingAlarm", ref_list(s, id, "alarm", ALARM_BASE));
     json_object_set_new(o, "troubleTicket",
@@ -1534,18 +1537,15 @@ static void list(req *r)
     }
     store_res *res;
     int64_t total = 0;
-    err rc = store_page(s, "id", where.data, "id DESC", args, n, lim, off, &total, &res);
+    err rc = store_page(s, INC_COLS, where.data, "id DESC", args, n, lim, off, &total, &res);
     buf_free(&where);
     if (rc) {
         req_fail(r, 503, "unavailable", "", "incidents cannot be read now");
         return;
     }
-    json_t *arr = json_array();
-    for (int i = 0; i < store_rows(res); i++) {
-        json_t *o = incident_render(s, store_int(res, i, 0), req_tz(r), false);
-        if (o)
-            json_array_append_new(arr, o);
-    }
+    json_t *arr = json_array(); /* one query for the page, not one per incident */
+    for (int i = 0; i < store_rows(res); i++)
+        json_array_append_new(arr, incident_row(res, i, req_tz(r)));
     store_res_free(res);
     req_list(r, arr, total);
 }
