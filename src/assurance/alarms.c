@@ -769,12 +769,6 @@ static void get_one(req *r)
 
 static void list(req *r)
 {
-    int64_t off, lim;
-    if (!req_paging(r, &off, &lim))
-        return;
-    store *s = req_store(r);
-    if (!s)
-        return;
     static const query_filter filters[] = {
         {"state", QF_ENUM, " AND state = ?", NULL, alarm_states, 0, 0},
         {"perceivedSeverity", QF_ENUM, " AND severity = ?", NULL, severities, 0, 0},
@@ -786,28 +780,7 @@ static void list(req *r)
         {"isRootCause", QF_BOOL, " AND is_root_cause = ?", NULL, NULL, 0, 0},
         {NULL, 0, NULL, NULL, NULL, 0, 0},
     };
-    buf where;
-    buf_init(&where, 0);
-    buf_adds(&where, "alarms WHERE 1 = 1");
-    store_val args[8];
-    int n = 0;
-    if (!req_filters(r, filters, &where, args, &n, 8)) {
-        buf_free(&where);
-        return;
-    }
-    store_res *res;
-    int64_t total = 0;
-    err rc = store_page(s, AL_COLS, where.data, "id DESC", args, n, lim, off, &total, &res);
-    buf_free(&where);
-    if (rc) {
-        req_fail(r, 503, "unavailable", "", "alarms cannot be read now");
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < store_rows(res); i++)
-        json_array_append_new(arr, alarm_row(res, i, req_tz(r)));
-    store_res_free(res);
-    req_list(r, arr, total);
+    req_list_rows(r, "alarms", AL_COLS, filters, "id DESC", alarm_row, "alarms");
 }
 
 #define FEED (ROLE_ADMIN | ROLE_INTEGRATION)

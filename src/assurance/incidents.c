@@ -196,7 +196,7 @@ static err impact_counts(engine *e, int64_t id, int64_t told, int64_t not_told,
 
 /* The TMF656 ServiceProblem; `full` adds links, tracking and notification counts. */
 /* One incident of a result of INC_COLS, row i: what a list shows. */
-static json_t *incident_row(store_res *r, int i, int tz)
+static json_t *incident_row(const store_res *r, int i, int tz)
 {
     json_t *o = json_object();
     const char *ids = store_text(r, i, I_ID);
@@ -1512,12 +1512,6 @@ static void affected(req *r)
 
 static void list(req *r)
 {
-    int64_t off, lim;
-    if (!req_paging(r, &off, &lim))
-        return;
-    store *s = req_store(r);
-    if (!s)
-        return;
     static const query_filter filters[] = {
         {"active", QF_BOOL, " AND active = ?", NULL, NULL, 0, 0},
         {"stage", QF_ENUM, " AND stage = ?", NULL, stage_names, 0, 0},
@@ -1526,28 +1520,7 @@ static void list(req *r)
         {"element", QF_TEXT, " AND element_id = ?", NULL, NULL, 0, 0},
         {NULL, 0, NULL, NULL, NULL, 0, 0},
     };
-    buf where;
-    buf_init(&where, 0);
-    buf_adds(&where, "incidents WHERE 1 = 1");
-    store_val args[6];
-    int n = 0;
-    if (!req_filters(r, filters, &where, args, &n, 6)) {
-        buf_free(&where);
-        return;
-    }
-    store_res *res;
-    int64_t total = 0;
-    err rc = store_page(s, INC_COLS, where.data, "id DESC", args, n, lim, off, &total, &res);
-    buf_free(&where);
-    if (rc) {
-        req_fail(r, 503, "unavailable", "", "incidents cannot be read now");
-        return;
-    }
-    json_t *arr = json_array(); /* one query for the page, not one per incident */
-    for (int i = 0; i < store_rows(res); i++)
-        json_array_append_new(arr, incident_row(res, i, req_tz(r)));
-    store_res_free(res);
-    req_list(r, arr, total);
+    req_list_rows(r, "incidents", INC_COLS, filters, "id DESC", incident_row, "incidents");
 }
 
 /* ---- the IVR (A9): what to tell a caller, and taking their call as a contact ---- */

@@ -136,5 +136,13 @@ typedef struct query_filter {
 bool req_filters(req *r, const query_filter *f, buf *where, store_val *args, int *n, int cap);
 /* Answer a list with X-Total-Count / X-Result-Count (steals `items`). */
 void req_list(req *r, json_t *items, int64_t total);
+/*
+ * A list answered from one table: the request's paging and filters `f`, in `order`, one
+ * query for the page, each row of `cols` rendered by `row` (NULL skips it); `what` names the
+ * list in a 503.
+ */
+typedef json_t *(*req_row_fn)(const store_res *res, int row, int tz);
+void req_list_rows(req *r, const char *table, const char *cols, const query_filter *f,
+                   const char *order, req_row_fn row, const char *what);
 
 #endif

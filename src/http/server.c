@@ -769,6 +769,42 @@ void http_count(http_server *s, int status)
         atomic_fetch_add(&s->status_counts[cls], 1);
 }
 
+void req_list_rows(req *r, const char *table, const char *cols, const query_filter *f,
+                   const char *order, req_row_fn row, const char *what)
+{
+    int64_t off, lim;
+    if (!req_paging(r, &off, &lim))
+        return;
+    store *s = req_store(r);
+    if (!s)
+        return;
+    buf where;
+    buf_init(&where, 0);
+    buf_printf(&where, "%s WHERE 1 = 1", table);
+    store_val args[16];
+    int n = 0;
+    if (!req_filters(r, f, &where, args, &n, (int)ARRAY_LEN(args))) {
+        buf_free(&where);
+        return;
+    }
+    store_res *res;
+    int64_t total = 0;
+    err rc = store_page(s, cols, where.data, order, args, n, lim, off, &total, &res);
+    buf_free(&where);
+    if (rc) {
+        req_fail(r, 503, "unavailable", "", "%s cannot be read now", what);
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < store_rows(res); i++) {
+        json_t *o = row(res, i, req_tz(r));
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    store_res_free(res);
+    req_list(r, arr, total);
+}
+
 bool req_filters(req *r, const query_filter *f, buf *where, store_val *args, int *n, int cap)
 {
     for (; f->param; f++) {
