@@ -35,7 +35,9 @@ login() { # port
 wrkjson() { # url mode seconds [connections] → the WRKJSON object
   BENCH_MODE=$2 wrk -t2 -c"${4:-$CONN}" -d"$3"s --latency -s bench/wrk.lua "$1" 2>/dev/null | sed -n 's/^WRKJSON //p'
 }
-healthz() { wrkjson "http://127.0.0.1:$1/healthz" get "$2" | python3 -c 'import json,sys;print(json.load(sys.stdin)["rps"])'; }
+# (until 2026-11-29 this asked mode "get", which requested a work order by id, not /healthz:
+# earlier "healthz_rps" figures and their ratios were against GET /troubleTicket/{id})
+healthz() { wrkjson "http://127.0.0.1:$1/healthz" healthz "$2" | python3 -c 'import json,sys;r=json.load(sys.stdin);assert r["non2xx"]==0,r;print(r["rps"])'; }
 rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 field() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 

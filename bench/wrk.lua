@@ -1,5 +1,5 @@
 -- wrk script for shouye benchmarks. Environment:
---   BENCH_MODE  create | get | patch
+--   BENCH_MODE  healthz (the reference: GET /healthz, no token) | create | get | patch | overview
 --   BENCH_TOKEN bearer token
 --   BENCH_MAXID highest work-order id (get, patch)
 local mode = os.getenv("BENCH_MODE") or "create"
@@ -28,6 +28,9 @@ end
 
 function request()
   counter = counter + 1
+  if mode == "healthz" then
+    return wrk.format("GET", "/healthz")
+  end
   local h = { ["Authorization"] = "Bearer " .. token }
   if mode == "create" then
     h["Content-Type"] = "application/json"
