@@ -30,8 +30,8 @@
 #define PAGE_SQL_LIMIT " LIMIT 20000"
 
 typedef struct {
-    uint64_t key; /* 0 = empty */
-    int32_t pos;  /* -1 = no attachment */
+    uint64_t key;  /* 0 = empty */
+    int32_t pos;   /* -1 = no attachment */
     uint32_t area; /* 0 = none, else index + 1 into areas */
 } slot;
 

@@ -31,7 +31,7 @@ void directory_unlock(directory *d);
  * store must be asked.
  */
 bool directory_find(const directory *d, const char *msisdn, bool *has_pos, int64_t *pos,
-                     const char **area);
+                    const char **area);
 
 /* The engine changed where a subscriber hangs or lives: forget it (before the commit). */
 void directory_forget(directory *d, const char *msisdn);

@@ -51,11 +51,12 @@ static int setup(void **state)
                          ERR_OK);
     }
     /* numbers the directory must leave to the store */
-    assert_int_equal(store_exec(s,
-                                "INSERT INTO subscribers(msisdn, name, level, status, created,"
-                                " updated) VALUES ('+8613900000001', 'x', 'normal', 'active', 0, 0)",
-                                NULL, 0),
-                     ERR_OK);
+    assert_int_equal(
+        store_exec(s,
+                   "INSERT INTO subscribers(msisdn, name, level, status, created,"
+                   " updated) VALUES ('+8613900000001', 'x', 'normal', 'active', 0, 0)",
+                   NULL, 0),
+        ERR_OK);
     assert_int_equal(store_commit(s), ERR_OK);
     store_close(s);
     return 0;
@@ -147,9 +148,8 @@ static void a_reset_builds_again_from_the_store(void **state)
     directory_build(d);
     assert_true(directory_wait(d));
     store *s = open_store();
-    assert_int_equal(store_exec(s, "UPDATE subscribers SET attach_pos = attach_pos + 1000000",
-                                NULL, 0),
-                     ERR_OK);
+    assert_int_equal(
+        store_exec(s, "UPDATE subscribers SET attach_pos = attach_pos + 1000000", NULL, 0), ERR_OK);
     directory_reset(d);
     assert_true(directory_wait(d));
     bool has_pos;
@@ -160,9 +160,8 @@ static void a_reset_builds_again_from_the_store(void **state)
     assert_true(has_pos);
     assert_int_equal(pos, 1001001);
     directory_unlock(d);
-    assert_int_equal(store_exec(s, "UPDATE subscribers SET attach_pos = attach_pos - 1000000",
-                                NULL, 0),
-                     ERR_OK);
+    assert_int_equal(
+        store_exec(s, "UPDATE subscribers SET attach_pos = attach_pos - 1000000", NULL, 0), ERR_OK);
     store_close(s);
     directory_free(d);
 }
