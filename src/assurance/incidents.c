@@ -1160,16 +1160,15 @@ json_t *assurance_incidents_for(store *s, const char *msisdn, int tz)
 {
     json_t *arr = json_array();
     store_res *r;
+    /* one query: during an outage every affected caller's overview asks this */
     if (store_query(s,
-                    "SELECT i.id FROM subscribers s JOIN incidents i ON i.active = 1 AND " AFFECTS
-                    " WHERE s.msisdn = ? ORDER BY i.level, i.id",
+                    "SELECT " INC_COLS " FROM incidents WHERE id IN (SELECT i.id FROM subscribers s"
+                    " JOIN incidents i ON i.active = 1 AND " AFFECTS " WHERE s.msisdn = ?)"
+                    " ORDER BY level, id",
                     (store_val[]){SV_S(msisdn)}, 1, &r))
         return arr;
-    for (int i = 0; i < store_rows(r); i++) {
-        json_t *o = incident_render(s, store_int(r, i, 0), tz, false);
-        if (o)
-            json_array_append_new(arr, o);
-    }
+    for (int i = 0; i < store_rows(r); i++)
+        json_array_append_new(arr, incident_row(r, i, tz));
     store_res_free(r);
     return arr;
 }
