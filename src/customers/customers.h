@@ -35,6 +35,7 @@ void customers_register_segments(customers_ctx *c, http_server *s);
 void customers_attach_engine(customers_ctx *c, engine *e);
 /* After each commit: keeps the subscriber directory true (changed lines, renumbered topology). */
 void customers_on_event(void *ctx, const event_rec *ev);
+void customers_on_abort(engine *e);
 json_t *customers_segments(store *s, const char *msisdn);
 /* The active products of a subscriber (base plan first), as JSON. */
 json_t *customers_products(store *s, const char *msisdn, int tz);

@@ -73,6 +73,10 @@ describe('the subscriber directory', () => {
   test('a line moved to another element is placed there at once', async () => {
     const list = (await srv.api('GET', '/api/v1/subscribers?area=GD.SZ.NS&limit=3', { token: integ })).json;
     const target = 'AMP-FT-000-1';
+    // a change that does not move the line leaves the directory's entry alone
+    const renamed = await srv.api('PATCH', `/api/v1/subscribers/${list[0].msisdn}`, { token: integ, body: { name: '改名用户' } });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.json));
+    assert.equal(await metric('shouye_directory_subscribers'), SUBS, 'not forgotten');
     for (const s of list) {
       assert.notEqual(s.attachment, target);
       const r = await srv.api('PATCH', `/api/v1/subscribers/${s.msisdn}`, { token: integ, body: { attachment: target } });
