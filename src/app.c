@@ -404,13 +404,14 @@ err app_start(const app_config *c, app **out, problem *p)
     http_set_metrics(a->http, app_metrics, a);
     if (c->web_root[0])
         http_set_web_root(a->http, c->web_root); /* absent: the API alone */
+    /* in the background (lookups ask the store meanwhile); asked before any command runs */
+    directory_build(a->dir);
     rc = engine_start(a->eng, p);
     if (!rc)
         rc = http_start(a->http, p);
     if (!rc)
         assurance_start(a->assurance, a->eng);
-    if (!rc)
-        directory_build(a->dir); /* in the background; lookups ask the store meanwhile */
+
     if (!rc && notify_start(a->notify))
         rc = problem_set(p, ERR_INTERNAL, 500, "internal", "", "cannot start the notifier");
     if (rc) {

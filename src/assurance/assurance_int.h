@@ -95,7 +95,7 @@ typedef struct signal_in {
     int64_t time;
     const char *kind, *service, *area, *msisdn, *ref;
     /* filled in */
-    bool resolved; /* found / has_pos / pos / sub_area already filled (by an HTTP thread) */
+    bool resolved; /* looked up already (directory or store): found says whether it is a line */
     bool found, has_pos;
     int64_t pos;
     char sub_area[72];

@@ -321,6 +321,8 @@ err signals_resolve_callers(store *s, signal_in *in, int n)
         buf_free(&sql);
         if (rc)
             break;
+        for (int k = 0; k < m; k++) /* looked up: found below, or not a subscriber */
+            sorted[k]->resolved = true;
         for (int j = 0; j < store_rows(r); j++) {
             /* binary search the sorted callers, then every signal from that number */
             const char *msisdn = store_text(r, j, 0);

@@ -838,75 +838,37 @@ static void groups_get(req *r)
 
 /* ---- audit ---- */
 
+static json_t *audit_row(const store_res *res, int i, int tz)
+{
+    json_t *o = json_object();
+    char t[40];
+    json_object_set_new(o, "id", json_string(store_text(res, i, 0)));
+    time_iso(store_int(res, i, 1), tz, t, sizeof t);
+    json_object_set_new(o, "time", json_string(t));
+    json_object_set_new(o, "actor", json_string(store_text(res, i, 2)));
+    json_object_set_new(o, "action", json_string(store_text(res, i, 3)));
+    json_object_set_new(o, "entityType", json_string(store_text(res, i, 4)));
+    json_object_set_new(o, "entityId", json_string(store_text(res, i, 5)));
+    json_t *bd = json_load(store_text(res, i, 6)), *ad = json_load(store_text(res, i, 7));
+    json_object_set_new(o, "before", bd ? bd : json_null());
+    json_object_set_new(o, "after", ad ? ad : json_null());
+    return o;
+}
+
 static void audit_list(req *r)
 {
-    int64_t off, lim;
-    if (!req_paging(r, &off, &lim))
-        return;
-    store *s = req_store(r);
-    if (!s)
-        return;
-    buf where;
-    buf_init(&where, 0);
-    buf_adds(&where, " WHERE 1=1");
-    store_val args[8];
-    int n = 0;
-    static const query_filter eq[] = {
+    static const query_filter filters[] = {
         {"entityType", QF_TEXT, " AND entity_type = ?", NULL, NULL, 0, 0},
         {"entityId", QF_TEXT, " AND entity_id = ?", NULL, NULL, 0, 0},
         {"actor", QF_TEXT, " AND actor = ?", NULL, NULL, 0, 0},
         {"action", QF_TEXT, " AND action = ?", NULL, NULL, 0, 0},
+        {"after", QF_TIME, " AND time >= ?", NULL, NULL, 0, 0},
+        {"before", QF_TIME, " AND time < ?", NULL, NULL, 0, 0},
         {NULL, 0, NULL, NULL, NULL, 0, 0},
     };
-    if (!req_filters(r, eq, &where, args, &n, 6)) {
-        buf_free(&where);
-        return;
-    }
-    static const struct {
-        const char *q, *op;
-    } tm[] = {{"after", ">="}, {"before", "<"}};
-    for (size_t i = 0; i < ARRAY_LEN(tm); i++) {
-        const char *v = req_query(r, tm[i].q);
-        int64_t t;
-        if (v && time_parse_iso(v, req_tz(r), &t)) {
-            buf_free(&where);
-            req_fail(r, 400, "invalidField", tm[i].q, "%s: must be an ISO 8601 date-time", tm[i].q);
-            return;
-        }
-        if (v) {
-            buf_printf(&where, " AND time %s ?", tm[i].op);
-            args[n++] = SV_I(t);
-        }
-    }
-    char *from = xasprintf("audit%s", where.data);
-    buf_free(&where);
-    int64_t total = 0;
-    store_res *res = NULL;
-    err rc = store_page(s, "id, time, actor, action, entity_type, entity_id, before_doc, after_doc",
-                        from, "id DESC", args, n, lim, off, &total, &res);
-    free(from);
-    if (rc) {
-        req_fail(r, 503, "unavailable", "", "the audit trail cannot be read");
-        return;
-    }
-    json_t *arr = json_array();
-    char t[40];
-    for (int i = 0; i < store_rows(res); i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_string(store_text(res, i, 0)));
-        time_iso(store_int(res, i, 1), req_tz(r), t, sizeof t);
-        json_object_set_new(o, "time", json_string(t));
-        json_object_set_new(o, "actor", json_string(store_text(res, i, 2)));
-        json_object_set_new(o, "action", json_string(store_text(res, i, 3)));
-        json_object_set_new(o, "entityType", json_string(store_text(res, i, 4)));
-        json_object_set_new(o, "entityId", json_string(store_text(res, i, 5)));
-        json_t *bd = json_load(store_text(res, i, 6)), *ad = json_load(store_text(res, i, 7));
-        json_object_set_new(o, "before", bd ? bd : json_null());
-        json_object_set_new(o, "after", ad ? ad : json_null());
-        json_array_append_new(arr, o);
-    }
-    store_res_free(res);
-    req_list(r, arr, total);
+    req_list_rows(r, "audit",
+                  "id, time, actor, action, entity_type, entity_id, before_doc, after_doc",
+                  filters, "id DESC", audit_row, "the audit trail");
 }
 
 /* ---- registration ---- */

@@ -33,9 +33,8 @@ json_t *customers_vas(store *s, const char *msisdn, int tz);
 void customers_register_segments(customers_ctx *c, http_server *s);
 /* Register the nightly refresh timer (before engine_start). */
 void customers_attach_engine(customers_ctx *c, engine *e);
-/* After each commit: keeps the subscriber directory true (changed lines, renumbered topology). */
+/* After each commit: a renumbered topology makes the subscriber directory build again. */
 void customers_on_event(void *ctx, const event_rec *ev);
-void customers_on_abort(engine *e);
 json_t *customers_segments(store *s, const char *msisdn);
 /* The active products of a subscriber (base plan first), as JSON. */
 json_t *customers_products(store *s, const char *msisdn, int tz);

@@ -10,8 +10,11 @@
  * an interned area), built from the store in keyset pages on a background thread and then
  * answered under a read lock. It is never stale: the engine forgets a subscriber whose area or
  * attachment it changes (before the commit: until then the store still says the old, so a
- * miss is always right), forgettings during a build are replayed onto the new table, and a
- * topology import that renumbers positions drops everything and builds again. Subscribers
+ * miss is always right), forgettings from the request of a build on are replayed onto the new
+ * table, and a topology import that renumbers positions drops everything and builds again.
+ * A build is asked for only while no command is half applied — before the engine starts, or
+ * from its event callback between batches — so it never reads a change made before it was
+ * asked for and committed after without that change's forget being in its log. Subscribers
  * created since the build, and numbers that are not plain digits, are asked of the store.
  * Memory: ~24 bytes a subscriber (load ≤ 0.7), ~250 MB at 10,000,000.
  */
@@ -52,10 +55,10 @@ struct directory {
     pthread_mutex_t mu; /* the rest */
     pthread_cond_t idle;
     unsigned gen, built_gen; /* a build is wanted while they differ */
-    bool running, joinable, building;
+    bool running, joinable; /* running: from the request of a build until it is installed */
     atomic_bool stop;
     pthread_t thread;
-    uint64_t *forgot; /* numbers forgotten while a build runs */
+    uint64_t *forgot; /* numbers forgotten since a build was asked for: replayed onto it */
     size_t nforgot, cforgot;
 };
 
@@ -238,8 +241,6 @@ static void *builder(void *arg)
     pthread_mutex_lock(&d->mu);
     while (d->built_gen != d->gen && !atomic_load(&d->stop)) {
         unsigned gen = d->gen;
-        d->building = true;
-        d->nforgot = 0;
         pthread_mutex_unlock(&d->mu);
         table t = {0};
         err rc = fill(d, &t);
@@ -247,6 +248,7 @@ static void *builder(void *arg)
         if (!rc && gen == d->gen) {
             for (size_t i = 0; i < d->nforgot; i++)
                 del_slot(&t, d->forgot[i]);
+            d->nforgot = 0;
             pthread_rwlock_wrlock(&d->rw);
             table_free(&d->t);
             d->t = t;
@@ -260,9 +262,9 @@ static void *builder(void *arg)
             d->built_gen = gen;
         else if (gen == d->gen)
             d->built_gen = gen;
-        d->building = false;
     }
     d->running = false;
+    d->nforgot = 0;
     pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->mu);
     return NULL;
@@ -377,7 +379,7 @@ void directory_forget(directory *d, const char *msisdn)
     if (!k)
         return;
     pthread_mutex_lock(&d->mu);
-    if (d->building) {
+    if (d->running) {
         if (d->nforgot == d->cforgot) {
             d->cforgot = d->cforgot ? d->cforgot * 2 : 64;
             d->forgot = xrealloc(d->forgot, d->cforgot * sizeof *d->forgot);

@@ -17,7 +17,8 @@ typedef struct directory directory;
 directory *directory_create(const char *url);
 /* Stops a build in progress and frees everything. */
 void directory_free(directory *d);
-/* Build (or rebuild) from the store on a background thread; lookups miss meanwhile. */
+/* Build (or rebuild) from the store on a background thread; lookups miss meanwhile. Ask only
+   while no engine command is half applied: before engine_start, or between batches. */
 void directory_build(directory *d);
 /* Wait until no build is running (tests, benchmarks); true when the directory is ready. */
 bool directory_wait(directory *d);

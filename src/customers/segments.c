@@ -130,7 +130,6 @@ void customers_attach_engine(customers_ctx *c, engine *e)
     engine_on_timer(e, TK_SEGMENTS, on_timer);
     engine_on_start(e, on_start);
     engine_subscribe(e, customers_on_event, c);
-    engine_on_abort(e, customers_on_abort);
 }
 
 json_t *customers_segments(store *s, const char *msisdn)

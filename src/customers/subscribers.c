@@ -23,10 +23,6 @@
 struct customers_ctx {
     int tz;
     directory *dir;
-    /* engine thread: lines whose area or attachment a command of this batch changed; the
-       directory forgets them again once the batch is published */
-    char (*moved)[20];
-    int nmoved, cmoved;
     limiter *verify; /* wrong service passwords per number */
 };
 
@@ -340,10 +336,9 @@ static err apply_patch(engine *e, cmd *c)
                 {"attachment", "attachment", 0},
                 {"status", "status", 0},
                 {"smsOptOut", "sms_opt_out", 2}};
-    /* the directory forgets the line before the change (and again after the commit): until
-       the commit the store still says the old, so a lookup that misses is right either way */
-    bool moved = json_object_get(c->in, "area") || json_object_get(c->in, "attachment");
-    if (moved)
+    /* the directory forgets the line before the change: until the commit the store still says
+       the old, so a lookup that misses is right either way */
+    if (json_object_get(c->in, "area") || json_object_get(c->in, "attachment"))
         directory_forget(cc->dir, c->id);
     err rc = ERR_OK;
     for (size_t i = 0; !rc && i < ARRAY_LEN(cols); i++) {
@@ -369,14 +364,7 @@ static err apply_patch(engine *e, cmd *c)
         json_decref(before);
         return rc;
     }
-    if (moved) { /* forgotten again when the change is published */
-        if (cc->nmoved == cc->cmoved) {
-            cc->cmoved = cc->cmoved ? cc->cmoved * 2 : 16;
-            cc->moved = xrealloc(cc->moved, (size_t)cc->cmoved * sizeof *cc->moved);
-        }
-        snprintf(cc->moved[cc->nmoved++], sizeof cc->moved[0], "%s", c->id);
-    }
-    return engine_finish_change(e, c, jstr(c->in, "_hash") ? "update+password" : "update",
+return engine_finish_change(e, c, jstr(c->in, "_hash") ? "update+password" : "update",
                                 "updated", "subscriber", c->id, before,
                                 sub_load(s, c->id, false, cc->tz), 200);
 }
@@ -955,35 +943,12 @@ static const route routes[] = {
 void customers_on_event(void *ctx, const event_rec *ev)
 {
     customers_ctx *c = ctx;
-    if (!c->dir)
+    if (!c->dir || strcmp(ev->type, "topology.imported") != 0)
         return;
-    if (strcmp(ev->type, "subscriber.updated") == 0) {
-        /* only a moved line: a changed name or level leaves the directory's entry true (a
-           build that read the line before the commit is what this second forget is for) */
-        bool left = false;
-        for (int i = 0; i < c->nmoved; i++) {
-            if (strcmp(c->moved[i], ev->entity_id) == 0) {
-                directory_forget(c->dir, ev->entity_id);
-                c->moved[i][0] = 0;
-            }
-            left = left || c->moved[i][0];
-        }
-        if (!left || c->nmoved > 4096) /* (an entry whose command failed late is harmless) */
-            c->nmoved = 0;
-    } else if (strcmp(ev->type, "topology.imported") == 0) {
-        json_t *d = json_load(ev->data);
-        if (json_integer_value(json_object_get(d, "renumbered")) > 0)
-            directory_reset(c->dir); /* positions moved: build again */
-        json_decref(d);
-    }
-}
-
-/* a batch that did not commit changed no line */
-void customers_on_abort(engine *e)
-{
-    customers_ctx *c = engine_ctx(e, ENGINE_CTX_CUSTOMERS);
-    if (c)
-        c->nmoved = 0;
+    json_t *d = json_load(ev->data);
+    if (json_integer_value(json_object_get(d, "renumbered")) > 0)
+        directory_reset(c->dir); /* positions moved: build again (between batches) */
+    json_decref(d);
 }
 
 customers_ctx *customers_create(int tz, directory *dir)
@@ -1000,7 +965,6 @@ void customers_destroy(customers_ctx *c)
     if (!c)
         return;
     limiter_destroy(c->verify);
-    free(c->moved);
     free(c);
 }
 

@@ -124,7 +124,7 @@ bool req_paging(req *r, int64_t *offset, int64_t *limit);
  * one of two conditions instead (no argument). req_filters() returns false after answering
  * 400 naming the parameter; `args` has room for `cap` values. The table ends with param NULL.
  */
-typedef enum { QF_TEXT, QF_ENUM, QF_BOOL, QF_INT } query_filter_kind;
+typedef enum { QF_TEXT, QF_ENUM, QF_BOOL, QF_INT, QF_TIME } query_filter_kind; /* TIME: ISO 8601 */
 typedef struct query_filter {
     const char *param;
     query_filter_kind kind;

@@ -856,6 +856,17 @@ bool req_filters(req *r, const query_filter *f, buf *where, store_val *args, int
             args[(*n)++] = SV_I(x);
             break;
         }
+        case QF_TIME: {
+            int64_t t;
+            if (time_parse_iso(v, req_tz(r), &t)) {
+                req_fail(r, 400, "invalidField", f->param, "%s: must be an ISO 8601 date-time",
+                         f->param);
+                return false;
+            }
+            buf_adds(where, f->sql);
+            args[(*n)++] = SV_I(t);
+            break;
+        }
         }
     }
     return true;
