@@ -61,6 +61,8 @@ static const option_def options[] = {
      "FROM-TO local hours when proactive SMS wait, e.g. 22-8 (0-0: none)"},
     {"sms_rate", "SHOUYE_SMS_RATE", "proactive SMS released per second per incident"},
     {"web_root", "SHOUYE_WEB_ROOT", "directory of the built browser app (\"\" for none)"},
+    {"subscriber_cards", "SHOUYE_SUBSCRIBER_CARDS",
+     "on | off: keep every subscriber's 360-view facts in memory (~400 B a subscriber)"},
 };
 
 err app_config_set(app_config *c, const char *key, const char *v, problem *p)
@@ -130,6 +132,10 @@ err app_config_set(app_config *c, const char *key, const char *v, problem *p)
         if (strlen(v) >= sizeof c->web_root)
             return problem_field(p, "web_root", "too long");
         snprintf(c->web_root, sizeof c->web_root, "%s", v);
+    } else if (strcmp(key, "subscriber_cards") == 0) {
+        if (strcmp(v, "on") && strcmp(v, "off"))
+            return problem_field(p, "subscriber_cards", "must be on or off");
+        c->no_cards = strcmp(v, "off") == 0;
     } else if (strcmp(key, "sms_rate") == 0) {
         if (parse_i64(v, 1, 100000, &n))
             return problem_field(p, "sms_rate", "must be 1 … 100000 per second");
@@ -387,7 +393,7 @@ err app_start(const app_config *c, app **out, problem *p)
     a->notify = notify_create(&ncfg);
     notify_attach_engine(a->notify, a->eng, a->readers);
     notify_register(a->notify, a->http);
-    a->dir = directory_create(c->db);
+    a->dir = directory_create(c->db, !c->no_cards);
     a->customers = customers_create(c->tz_offset_min, a->dir);
     engine_set_ctx(a->eng, ENGINE_CTX_CUSTOMERS, a->customers);
     customers_attach_engine(a->customers, a->eng);
@@ -398,6 +404,7 @@ err app_start(const app_config *c, app **out, problem *p)
                              .sms_per_s = c->sms_rate,
                              .directory = a->dir};
     a->assurance = assurance_create(&acfg);
+    customers_set_assurance(a->customers, a->assurance);
     assurance_attach_engine(a->assurance, a->eng, a->tickets);
     assurance_register(a->assurance, a->http);
     http_add_routes(a->http, app_routes, a);

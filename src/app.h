@@ -29,6 +29,7 @@ typedef struct app_config {
     int quiet_from, quiet_to; /* local hours; equal = no quiet hours */
     int sms_rate;             /* proactive SMS per second per incident */
     char web_root[512];       /* the built browser app (web/dist); "" = none */
+    bool no_cards; /* the subscriber directory keeps no cards: every 360 view reads the store */
 } app_config;
 
 /* Defaults, then the file (if any), then SHOUYE_* environment variables. */

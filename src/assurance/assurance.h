@@ -52,8 +52,18 @@ int line_step(bool crossed, int64_t sum, int64_t limit);
 /* Metric-threshold hysteresis: +1 raise, -1 clear, 0 nothing; `below`: low values are bad. */
 int threshold_step(bool below, int64_t raise_at, int64_t clear_at, bool active, int64_t value);
 
-/* The active incidents affecting a subscriber, for the 360 view (A9). */
-json_t *assurance_incidents_for(store *s, const char *msisdn, int tz);
+/*
+ * The active incidents affecting a subscriber, for the 360 view (A9). `a` and `where` (what
+ * the caller already knows of where the subscriber hangs and lives) may be NULL; with both,
+ * the store is asked only when an active incident may reach the subscriber.
+ */
+typedef struct incident_where {
+    bool has_pos;
+    int64_t pos;
+    const char *area;
+} incident_where;
+json_t *assurance_incidents_for(assurance_ctx *a, store *s, const char *msisdn,
+                                const incident_where *where, int tz);
 
 /*
  * Offline, for `shouye demo`: write the demo province's areas and both networks (idempotent;

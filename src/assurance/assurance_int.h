@@ -5,6 +5,8 @@
 #include "assurance/assurance.h"
 #include "auth/auth.h"
 
+#include <pthread.h>
+
 /* timer kinds (tickets use 1–3, segments 8) */
 enum { AK_NOTIFY = 9, AK_LINES = 10, AK_PROBE = 11, AK_PRUNE = 12 };
 
@@ -14,8 +16,22 @@ enum { AK_NOTIFY = 9, AK_LINES = 10, AK_PROBE = 11, AK_PRUNE = 12 };
 typedef struct line_state line_state; /* signals.c */
 typedef struct prober prober;         /* probes.c */
 
+/* where an active incident reaches: an element's subtree, or an area and those under it */
+typedef struct reach {
+    bool has_pos;
+    int64_t pos, last;
+    char area[72];
+} reach;
+
 struct assurance_ctx {
     assurance_config cfg;
+    /* the active incidents' reach, read again by the engine after every incident event, so
+       that the 360 view and the IVR ask the store only for a caller one may affect */
+    pthread_mutex_t reach_mu;
+    reach *reach;
+    size_t nreach;
+    bool reach_loaded;
+    engine *eng;
     /* engine thread only: the complaint windows of signals.c */
     line_state *lines;
     bool lines_loaded;

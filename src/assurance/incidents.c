@@ -16,6 +16,7 @@
 #include "assurance/assurance_int.h"
 
 #include "customers/customers.h"
+#include "customers/directory.h"
 #include "notify/notify.h"
 
 #include <stdarg.h>
@@ -1156,9 +1157,68 @@ static err attach_ticket(engine *e, const ticket_attach_ask *ask, char *incident
     return rc;
 }
 
-json_t *assurance_incidents_for(store *s, const char *msisdn, int tz)
+/* after every incident event and at the start, on the engine thread: what is active now */
+static void reach_reload(assurance_ctx *a, store *s)
+{
+    store_res *r;
+    err rc = store_query(s,
+                         "SELECT element_pos, element_last, area FROM incidents WHERE active = 1",
+                         NULL, 0, &r);
+    reach *list = NULL;
+    size_t n = rc ? 0 : (size_t)store_rows(r);
+    if (n)
+        list = xcalloc(n, sizeof *list);
+    for (size_t i = 0; i < n; i++) {
+        list[i].has_pos = !store_isnull(r, (int)i, 0) && !store_isnull(r, (int)i, 1);
+        list[i].pos = store_int(r, (int)i, 0);
+        list[i].last = store_int(r, (int)i, 1);
+        const char *area = store_text(r, (int)i, 2);
+        snprintf(list[i].area, sizeof list[i].area, "%s", area ? area : "");
+    }
+    store_res_free(r);
+    pthread_mutex_lock(&a->reach_mu);
+    free(a->reach);
+    a->reach = list;
+    a->nreach = n;
+    a->reach_loaded = !rc; /* a store error: every caller asks the store */
+    pthread_mutex_unlock(&a->reach_mu);
+}
+
+static err reach_start(engine *e)
+{
+    reach_reload(actx(e), engine_store(e));
+    return ERR_OK;
+}
+
+static void reach_on_event(void *ctx, const event_rec *ev)
+{
+    assurance_ctx *a = ctx;
+    if (strcmp(ev->entity_type, "incident") == 0 || strcmp(ev->type, "topology.imported") == 0)
+        reach_reload(a, engine_store(a->eng));
+}
+
+/* may an active incident affect a subscriber here (AFFECTS, or more: an area prefix)? */
+static bool reach_may(assurance_ctx *a, const incident_where *w)
+{
+    pthread_mutex_lock(&a->reach_mu);
+    bool may = !a->reach_loaded;
+    for (size_t i = 0; !may && i < a->nreach; i++) {
+        const reach *x = &a->reach[i];
+        if (x->has_pos)
+            may = w->has_pos && w->pos >= x->pos && w->pos <= x->last;
+        else
+            may = w->area && strncmp(w->area, x->area, strlen(x->area)) == 0;
+    }
+    pthread_mutex_unlock(&a->reach_mu);
+    return may;
+}
+
+json_t *assurance_incidents_for(assurance_ctx *a, store *s, const char *msisdn,
+                                const incident_where *where, int tz)
 {
     json_t *arr = json_array();
+    if (a && where && !reach_may(a, where))
+        return arr;
     store_res *r;
     /* one query: during an outage every affected caller's overview asks this */
     if (store_query(s,
@@ -1524,9 +1584,21 @@ static void list(req *r)
 
 /* ---- the IVR (A9): what to tell a caller, and taking their call as a contact ---- */
 
-static json_t *ivr_answer(store *s, const char *caller, int tz)
+static json_t *ivr_answer(assurance_ctx *a, store *s, const char *caller, int tz)
 {
-    json_t *inc = assurance_incidents_for(s, caller, tz);
+    /* where the caller hangs, from the directory when it knows */
+    incident_where at = {0};
+    char area[72] = "";
+    bool known = false;
+    if (a && a->cfg.directory) {
+        const char *ar = NULL;
+        directory_lock(a->cfg.directory);
+        known = directory_find(a->cfg.directory, caller, &at.has_pos, &at.pos, &ar);
+        snprintf(area, sizeof area, "%s", ar ? ar : "");
+        directory_unlock(a->cfg.directory);
+        at.area = area[0] ? area : NULL;
+    }
+    json_t *inc = assurance_incidents_for(a, s, caller, known ? &at : NULL, tz);
     json_t *first = json_array_get(inc, 0);
     json_t *o = json_pack("{s:b, s:o}", "knownIncident", first != NULL, "incidents", inc);
     if (first) {
@@ -1561,14 +1633,14 @@ static void ivr_status(req *r)
         return;
     }
     const char *m = caller + strlen(caller) - 11;
-    json_t *o = ivr_answer(s, m, req_tz(r));
+    json_t *o = ivr_answer(req_route_ctx(r), s, m, req_tz(r));
     req_json(r, 200, o);
 }
 
 static json_t *render_ivr(cmd *c, store *reader, void *route_ctx)
 {
     assurance_ctx *a = route_ctx;
-    json_t *o = ivr_answer(reader, jstr(c->in, "caller"), a ? a->cfg.tz : 480);
+    json_t *o = ivr_answer(a, reader, jstr(c->in, "caller"), a ? a->cfg.tz : 480);
     json_object_set_new(o, "promised", json_boolean(c->out_id > 0));
     return o;
 }
@@ -1662,6 +1734,7 @@ assurance_ctx *assurance_create(const assurance_config *cfg)
 {
     assurance_ctx *a = xcalloc(1, sizeof *a);
     a->cfg = *cfg;
+    pthread_mutex_init(&a->reach_mu, NULL);
     return a;
 }
 
@@ -1670,14 +1743,19 @@ void assurance_destroy(assurance_ctx *a)
     if (!a)
         return;
     signals_free(a);
+    pthread_mutex_destroy(&a->reach_mu);
+    free(a->reach);
     free(a);
 }
 
 void assurance_attach_engine(assurance_ctx *a, engine *e, tickets_ctx *t)
 {
     engine_set_ctx(e, ENGINE_CTX_ASSURANCE, a);
+    a->eng = e;
     engine_on_timer(e, AK_NOTIFY, notify_chunk);
     engine_on_start(e, rebuild_notify);
+    engine_on_start(e, reach_start);
+    engine_subscribe(e, reach_on_event, a);
     tickets_set_attach_hook(t, attach_ticket);
     signals_attach_engine(e);
     probes_attach_engine(e);

@@ -8,6 +8,8 @@
  */
 #include "customers/customers.h"
 
+#include "customers/card.h"
+
 #include "auth/auth.h"
 #include "notify/notify.h"
 
@@ -25,12 +27,14 @@ static void yuan(int64_t fen, char *out, size_t n)
 
 json_t *customers_balance(store *s, const char *msisdn)
 {
-    store_res *r;
-    if (store_query(s,
-                    "SELECT free_fen, frozen_fen, deposit_fen, credit_fen, voice_left_min,"
-                    " data_left_mb, sms_left FROM balances WHERE msisdn = ?",
-                    (store_val[]){SV_S(msisdn)}, 1, &r))
-        return NULL;
+    store_res *r = card_query(s, CARD_BALANCE, msisdn);
+    json_t *o = customers_balance_json(r);
+    store_res_free(r);
+    return o;
+}
+
+json_t *customers_balance_json(const store_res *r)
+{
     json_t *o = NULL;
     if (store_rows(r)) {
         int64_t free_ = store_int(r, 0, 0), frozen = store_int(r, 0, 1), dep = store_int(r, 0, 2),
@@ -47,18 +51,19 @@ json_t *customers_balance(store *s, const char *msisdn)
             if (!store_isnull(r, 0, 4 + k))
                 json_object_set_new(a, keys[k], json_integer(store_int(r, 0, 4 + k)));
     }
-    store_res_free(r);
     return o;
 }
 
 json_t *customers_line(store *s, const char *msisdn, int tz)
 {
-    store_res *r;
-    if (store_query(s,
-                    "SELECT online, signal_dbm, terminal, last_seen FROM line_state"
-                    " WHERE msisdn = ?",
-                    (store_val[]){SV_S(msisdn)}, 1, &r))
-        return NULL;
+    store_res *r = card_query(s, CARD_LINE, msisdn);
+    json_t *o = customers_line_json(r, tz);
+    store_res_free(r);
+    return o;
+}
+
+json_t *customers_line_json(const store_res *r, int tz)
+{
     json_t *o = NULL;
     if (store_rows(r)) {
         o = json_object();
@@ -73,7 +78,6 @@ json_t *customers_line(store *s, const char *msisdn, int tz)
             json_object_set_new(o, "lastSeen", json_string(t));
         }
     }
-    store_res_free(r);
     return o;
 }
 

@@ -33,8 +33,15 @@ json_t *customers_vas(store *s, const char *msisdn, int tz);
 void customers_register_segments(customers_ctx *c, http_server *s);
 /* Register the nightly refresh timer (before engine_start). */
 void customers_attach_engine(customers_ctx *c, engine *e);
-/* After each commit: a renumbered topology makes the subscriber directory build again. */
+/*
+ * After each commit: a subscriber's event makes the directory read that subscriber again;
+ * refreshed segments or a renumbered topology make it build again.
+ */
 void customers_on_event(void *ctx, const event_rec *ev);
+void customers_set_engine(customers_ctx *c, engine *e);
+/* The assurance module, for the incidents shown on the 360 view (may stay unset). */
+typedef struct assurance_ctx assurance_ctx;
+void customers_set_assurance(customers_ctx *c, assurance_ctx *a);
 json_t *customers_segments(store *s, const char *msisdn);
 /* The active products of a subscriber (base plan first), as JSON. */
 json_t *customers_products(store *s, const char *msisdn, int tz);

@@ -1,28 +1,35 @@
 /*
- * directory.c — the subscriber directory: number → attachment position and area, in memory.
+ * directory.c — the subscriber directory: number → attachment position, area and card (the
+ * facts of the 360 view, card.h), in memory.
  *
  * Why: a batch of complaint signals names 5,000 callers; each one looked up in the store is a
  * random B-tree descent on a reader connection, and SQLite drops a reader's file mapping
  * whenever the store changed since its last read — on every request while signals stream in —
- * so every descent faulted its pages in again (11 µs a caller, measured; 0.2 µs here).
+ * so every descent faulted its pages in again (11 µs a caller, measured; 0.2 µs here). And an
+ * agent's overview read six tables (ten B-trees) for facts that change far less often than
+ * they are read; at 10,000,000 subscribers those pages do not stay in the page cache.
  *
- * How: an open-addressing table of 16-byte slots (the number packed in 64 bits, the position,
- * an interned area), built from the store in keyset pages on a background thread and then
- * answered under a read lock. It is never stale: the engine forgets a subscriber whose area or
- * attachment it changes (before the commit: until then the store still says the old, so a
- * miss is always right), forgettings from the request of a build on are replayed onto the new
- * table, and a topology import that renumbers positions drops everything and builds again.
- * A build is asked for only while no command is half applied — before the engine starts, or
- * from its event callback between batches — so it never reads a change made before it was
- * asked for and committed after without that change's forget being in its log. Subscribers
- * created since the build, and numbers that are not plain digits, are asked of the store.
- * Memory: ~24 bytes a subscriber (load ≤ 0.7), ~250 MB at 10,000,000.
+ * How: an open-addressing table of 24-byte slots (the number packed in 64 bits, the position,
+ * an interned area, the card), built from the store in keyset pages on a background thread
+ * and then answered under a read lock. It is never stale: the engine forgets a subscriber
+ * whose area or attachment it changes (before the commit: until then the store still says the
+ * old, so a miss is always right) and, after every commit that changed a subscriber, reads it
+ * again (directory_refresh, between batches, before the change is answered); the numbers
+ * changed since a build was asked for are taken from the table in use when it is installed
+ * (or left out); a topology import that renumbers positions, or refreshed segments, drop
+ * everything and build again. A build is asked for only while no command is half applied —
+ * before the engine starts, or from the event callback between batches — so no change made
+ * before it was asked for and committed after escapes its log. Numbers that are not plain
+ * digits are asked of the store. Memory: ~24 bytes a subscriber without cards (load ≤ 0.7),
+ * plus the card (a few hundred bytes).
  */
 #include "customers/directory.h"
 
 #include "base/base.h"
+#include "customers/card.h"
 #include "store/store.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,11 +43,13 @@ typedef struct {
     uint64_t key;  /* 0 = empty */
     int32_t pos;   /* -1 = no attachment */
     uint32_t area; /* 0 = none, else index + 1 into areas */
+    uint8_t *card; /* NULL, or a 4-byte length and the sections (card_encode) */
 } slot;
 
 typedef struct {
     slot *slots;
     size_t cap, n; /* cap: a power of two */
+    size_t card_bytes;
     char **areas;
     uint32_t nareas, careas;
     uint32_t *ahash; /* area index + 1, open addressing */
@@ -49,17 +58,20 @@ typedef struct {
 
 struct directory {
     char *url;
+    bool cards;
     pthread_rwlock_t rw; /* the table */
     table t;
     bool ready;
     pthread_mutex_t mu; /* the rest */
     pthread_cond_t idle;
     unsigned gen, built_gen; /* a build is wanted while they differ */
-    bool running, joinable; /* running: from the request of a build until it is installed */
+    bool running, joinable;  /* running: from the request of a build until it is installed */
     atomic_bool stop;
     pthread_t thread;
-    uint64_t *forgot; /* numbers forgotten since a build was asked for: replayed onto it */
-    size_t nforgot, cforgot;
+    /* numbers forgotten or refreshed since a build was asked for: at its end, the new table
+       takes them from the current one (refreshed after their change) or forgets them */
+    uint64_t *touched;
+    size_t ntouched, ctouched;
 };
 
 /* digits only, 1…17 of them, with their count in the top bits ("0123" ≠ "123"); 0 = no key */
@@ -88,8 +100,27 @@ static size_t hash_str(const char *s)
     return (size_t)h;
 }
 
+static void card_free(table *t, uint8_t *card)
+{
+    if (card)
+        t->card_bytes -= malloc_usable_size(card);
+    free(card);
+}
+
+static uint8_t *card_new(table *t, const buf *b)
+{
+    uint8_t *card = xmalloc(4 + b->len);
+    uint32_t n = (uint32_t)b->len;
+    memcpy(card, &n, 4);
+    memcpy(card + 4, b->data, b->len);
+    t->card_bytes += malloc_usable_size(card);
+    return card;
+}
+
 static void table_free(table *t)
 {
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slots[i].card);
     free(t->slots);
     for (uint32_t i = 0; i < t->nareas; i++)
         free(t->areas[i]);
@@ -134,6 +165,8 @@ static void put_slot(table *t, slot s)
         i = (i + 1) & mask;
     if (!t->slots[i].key)
         t->n++;
+    else
+        card_free(t, t->slots[i].card);
     t->slots[i] = s;
 }
 
@@ -143,6 +176,7 @@ static void del_slot(table *t, uint64_t k)
     slot *s = find_slot(t, k);
     if (!s)
         return;
+    card_free(t, s->card);
     size_t mask = t->cap - 1, i = (size_t)(s - t->slots), j = i;
     for (;;) {
         j = (j + 1) & mask;
@@ -189,6 +223,39 @@ static uint32_t area_id(table *t, const char *area)
     return t->nareas;
 }
 
+typedef struct {
+    table *t;
+} fill_ctx;
+
+/* a page's subscriber with its card (card_page: the number, then the profile's columns) */
+static void fill_card(void *ctx, const store_res *page, int i, const uint8_t *card, size_t n)
+{
+    table *t = ((fill_ctx *)ctx)->t;
+    uint64_t k = key_of(store_text(page, i, 0));
+    int64_t pos =
+        store_isnull(page, i, 1 + CARD_COL_POS) ? -1 : store_int(page, i, 1 + CARD_COL_POS);
+    if (!k || pos > INT32_MAX || pos < -1)
+        return; /* asked of the store */
+    buf b = {.data = (char *)card, .len = n};
+    put_slot(t, (slot){k, (int32_t)pos, area_id(t, store_text(page, i, 1 + CARD_COL_AREA)),
+                       card_new(t, &b)});
+}
+
+/* with cards: one pass in number order, a page of subscribers and their cards at a time */
+static err fill_cards(directory *d, store *s, table *t)
+{
+    char last[32] = "";
+    fill_ctx fc = {t};
+    err rc = ERR_OK;
+    while (!rc && !atomic_load(&d->stop)) {
+        int n = 0;
+        rc = card_page(s, last, PAGE_ROWS, fill_card, &fc, &n, last, sizeof last);
+        if (n < PAGE_ROWS)
+            break;
+    }
+    return rc;
+}
+
 /* one pass over the subscribers, in keyset pages (rowid order on SQLite: the file's order) */
 static err fill(directory *d, table *t)
 {
@@ -198,6 +265,13 @@ static err fill(directory *d, table *t)
     if (rc) {
         LOGE("directory", "msg=\"cannot open the store\" error=\"%s\"", p.message);
         return rc;
+    }
+    if (d->cards) {
+        rc = fill_cards(d, s, t);
+        if (rc)
+            LOGE("directory", "msg=\"build failed\" error=\"%s\"", store_errmsg(s));
+        store_close(s);
+        return atomic_load(&d->stop) ? ERR_BUSY : rc;
     }
     bool pg = store_is_pg(s);
     char last[32] = "";
@@ -220,7 +294,7 @@ static err fill(directory *d, table *t)
             int64_t pos = store_isnull(r, i, 1) ? -1 : store_int(r, i, 1);
             if (!k || pos > INT32_MAX || pos < -1)
                 continue; /* asked of the store */
-            put_slot(t, (slot){k, (int32_t)pos, area_id(t, store_text(r, i, 2))});
+            put_slot(t, (slot){k, (int32_t)pos, area_id(t, store_text(r, i, 2)), NULL});
         }
         if (n) {
             snprintf(last, sizeof last, "%s", store_text(r, n - 1, 0));
@@ -246,10 +320,20 @@ static void *builder(void *arg)
         err rc = fill(d, &t);
         pthread_mutex_lock(&d->mu);
         if (!rc && gen == d->gen) {
-            for (size_t i = 0; i < d->nforgot; i++)
-                del_slot(&t, d->forgot[i]);
-            d->nforgot = 0;
             pthread_rwlock_wrlock(&d->rw);
+            for (size_t i = 0; i < d->ntouched; i++) {
+                del_slot(&t, d->touched[i]);
+                slot *cur = find_slot(&d->t, d->touched[i]);
+                if (cur) { /* refreshed after its change: move it over, card and all */
+                    const char *area = cur->area ? d->t.areas[cur->area - 1] : NULL;
+                    slot moved = {cur->key, cur->pos, area_id(&t, area), cur->card};
+                    d->t.card_bytes -= cur->card ? malloc_usable_size(cur->card) : 0;
+                    t.card_bytes += cur->card ? malloc_usable_size(cur->card) : 0;
+                    cur->card = NULL;
+                    put_slot(&t, moved);
+                }
+            }
+            d->ntouched = 0;
             table_free(&d->t);
             d->t = t;
             d->ready = true;
@@ -264,16 +348,17 @@ static void *builder(void *arg)
             d->built_gen = gen;
     }
     d->running = false;
-    d->nforgot = 0;
+    d->ntouched = 0;
     pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->mu);
     return NULL;
 }
 
-directory *directory_create(const char *url)
+directory *directory_create(const char *url, bool cards)
 {
     directory *d = xcalloc(1, sizeof *d);
     d->url = xstrdup(url);
+    d->cards = cards;
     /* the engine's forget must not wait behind a stream of overlapping signal batches */
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
@@ -342,7 +427,7 @@ void directory_free(directory *d)
     if (d->joinable)
         pthread_join(d->thread, NULL);
     table_free(&d->t);
-    free(d->forgot);
+    free(d->touched);
     free(d->url);
     pthread_rwlock_destroy(&d->rw);
     pthread_mutex_destroy(&d->mu);
@@ -373,23 +458,75 @@ bool directory_find(const directory *d, const char *msisdn, bool *has_pos, int64
     return true;
 }
 
+bool directory_card(const directory *d, const char *msisdn, const uint8_t **p, size_t *n)
+{
+    uint64_t k = d->ready ? key_of(msisdn) : 0;
+    const slot *s = k ? find_slot(&d->t, k) : NULL;
+    if (!s || !s->card)
+        return false;
+    uint32_t len;
+    memcpy(&len, s->card, 4);
+    *p = s->card + 4;
+    *n = len;
+    return true;
+}
+
+/* under mu: a build running now must not keep what it read of `k` */
+static void touch(directory *d, uint64_t k)
+{
+    if (!d->running)
+        return;
+    if (d->ntouched == d->ctouched) {
+        d->ctouched = d->ctouched ? d->ctouched * 2 : 64;
+        d->touched = xrealloc(d->touched, d->ctouched * sizeof *d->touched);
+    }
+    d->touched[d->ntouched++] = k;
+}
+
 void directory_forget(directory *d, const char *msisdn)
 {
     uint64_t k = d ? key_of(msisdn) : 0;
     if (!k)
         return;
     pthread_mutex_lock(&d->mu);
-    if (d->running) {
-        if (d->nforgot == d->cforgot) {
-            d->cforgot = d->cforgot ? d->cforgot * 2 : 64;
-            d->forgot = xrealloc(d->forgot, d->cforgot * sizeof *d->forgot);
-        }
-        d->forgot[d->nforgot++] = k;
-    }
+    touch(d, k);
     pthread_rwlock_wrlock(&d->rw);
     del_slot(&d->t, k);
     pthread_rwlock_unlock(&d->rw);
     pthread_mutex_unlock(&d->mu);
+}
+
+void directory_refresh(directory *d, store *s, const char *msisdn)
+{
+    uint64_t k = d ? key_of(msisdn) : 0;
+    if (!k)
+        return;
+    /* read before taking any lock: lookups go on meanwhile */
+    buf b;
+    buf_init(&b, 0);
+    store_res *prof = NULL;
+    err rc = ERR_OK;
+    if (d->cards) {
+        rc = card_encode(s, msisdn, &b);
+        const uint8_t *p = (const uint8_t *)b.data;
+        prof = rc ? NULL : store_res_decode(&p, p + b.len);
+    } else {
+        prof = card_query(s, CARD_PROFILE, msisdn);
+    }
+    int64_t pos = store_isnull(prof, 0, CARD_COL_POS) ? -1 : store_int(prof, 0, CARD_COL_POS);
+    bool keep = store_rows(prof) == 1 && pos <= INT32_MAX && pos >= -1;
+    pthread_mutex_lock(&d->mu);
+    touch(d, k);
+    pthread_rwlock_wrlock(&d->rw);
+    if (keep)
+        put_slot(&d->t, (slot){k, (int32_t)pos, area_id(&d->t, store_text(prof, 0, CARD_COL_AREA)),
+                               d->cards ? card_new(&d->t, &b) : NULL});
+    else /* gone, or the store could not say: ask it next time */
+        del_slot(&d->t, k);
+    pthread_rwlock_unlock(&d->rw);
+    pthread_mutex_unlock(&d->mu);
+    store_res_free(prof);
+    buf_free(&b);
 }
 
 void directory_reset(directory *d)
@@ -410,7 +547,7 @@ size_t directory_size(directory *d, size_t *bytes)
     pthread_rwlock_rdlock(&d->rw);
     size_t n = d->t.n;
     if (bytes)
-        *bytes = d->t.cap * sizeof(slot) + d->t.acap * sizeof(uint32_t);
+        *bytes = d->t.cap * sizeof(slot) + d->t.acap * sizeof(uint32_t) + d->t.card_bytes;
     pthread_rwlock_unlock(&d->rw);
     return n;
 }

@@ -1,8 +1,9 @@
 /*
  * directory.h — where each subscriber hangs, in memory: number → network attachment position
- * and area, for the hot lookups of callers (a batch of 5,000 complaint signals, an IVR call).
- * Never stale: what it does not know (not built yet, created since, changed since) it says it
- * does not know, and the caller asks the store.
+ * and area, for the hot lookups of callers (a batch of 5,000 complaint signals, an IVR call),
+ * and the subscriber's card (card.h), from which the 360 view is answered. Never stale: what
+ * it does not know (not built yet, changed and not read again yet) it says it does not know,
+ * and the caller asks the store.
  */
 #ifndef SHOUYE_DIRECTORY_H
 #define SHOUYE_DIRECTORY_H
@@ -13,8 +14,11 @@
 
 typedef struct directory directory;
 
-/* An empty directory over the store at `url`; nothing is read until directory_build. */
-directory *directory_create(const char *url);
+/*
+ * An empty directory over the store at `url`; nothing is read until directory_build.
+ * `cards`: keep each subscriber's card (card.h: the facts of the 360 view) as well.
+ */
+directory *directory_create(const char *url, bool cards);
 /* Stops a build in progress and frees everything. */
 void directory_free(directory *d);
 /* Build (or rebuild) from the store on a background thread; lookups miss meanwhile. Ask only
@@ -34,8 +38,20 @@ void directory_unlock(directory *d);
 bool directory_find(const directory *d, const char *msisdn, bool *has_pos, int64_t *pos,
                     const char **area);
 
+/*
+ * Under the lock: the card of `msisdn` (*p, *n: its bytes, valid until unlock; card_decode
+ * reads them); false when the store must be asked.
+ */
+bool directory_card(const directory *d, const char *msisdn, const uint8_t **p, size_t *n);
+
 /* The engine changed where a subscriber hangs or lives: forget it (before the commit). */
 void directory_forget(directory *d, const char *msisdn);
+/*
+ * The engine changed something of the subscriber's (after the commit, between batches, on
+ * its thread, reading from its connection `s`): read the subscriber again and keep it.
+ */
+typedef struct store store;
+void directory_refresh(directory *d, store *s, const char *msisdn);
 /* Positions were renumbered (topology import): drop everything and build again. */
 void directory_reset(directory *d);
 

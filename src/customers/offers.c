@@ -7,6 +7,8 @@
  */
 #include "customers/customers.h"
 
+#include "customers/card.h"
+
 #include "auth/auth.h"
 #include "notify/notify.h"
 
@@ -177,14 +179,15 @@ static void offers_list(req *r)
 
 json_t *customers_products(store *s, const char *msisdn, int tz)
 {
+    store_res *r = card_query(s, CARD_PRODUCTS, msisdn);
+    json_t *arr = customers_products_json(r, tz);
+    store_res_free(r);
+    return arr;
+}
+
+json_t *customers_products_json(const store_res *r, int tz)
+{
     json_t *arr = json_array();
-    store_res *r;
-    if (store_query(s,
-                    "SELECT p.id, p.offer_id, p.kind, p.started, o.name, o.monthly_fee, o.allowance"
-                    " FROM subscriber_offers p JOIN offers o ON o.id = p.offer_id"
-                    " WHERE p.msisdn = ? AND p.state = 'active' ORDER BY p.kind, p.id",
-                    (store_val[]){SV_S(msisdn)}, 1, &r))
-        return arr;
     for (int i = 0; i < store_rows(r); i++) {
         char t[40];
         time_iso(store_int(r, i, 3), tz, t, sizeof t);
@@ -195,7 +198,6 @@ json_t *customers_products(store *s, const char *msisdn, int tz)
                            store_text(r, i, 4), "startDate", t, "monthlyFeeFen",
                            (json_int_t)store_int(r, i, 5), "allowance", a ? a : json_object()));
     }
-    store_res_free(r);
     return arr;
 }
 

@@ -12,6 +12,8 @@
  */
 #include "customers/customers.h"
 
+#include "customers/card.h"
+
 #include "auth/auth.h"
 
 #include <stdio.h>
@@ -127,6 +129,7 @@ static err on_start(engine *e)
 
 void customers_attach_engine(customers_ctx *c, engine *e)
 {
+    customers_set_engine(c, e);
     engine_on_timer(e, TK_SEGMENTS, on_timer);
     engine_on_start(e, on_start);
     engine_subscribe(e, customers_on_event, c);
@@ -134,13 +137,15 @@ void customers_attach_engine(customers_ctx *c, engine *e)
 
 json_t *customers_segments(store *s, const char *msisdn)
 {
+    store_res *r = card_query(s, CARD_SEGMENTS, msisdn);
+    json_t *arr = customers_segments_json(r);
+    store_res_free(r);
+    return arr;
+}
+
+json_t *customers_segments_json(const store_res *r)
+{
     json_t *arr = json_array();
-    store_res *r;
-    if (store_query(s,
-                    "SELECT segment, score, reasons FROM subscriber_segments WHERE msisdn = ?"
-                    " ORDER BY segment",
-                    (store_val[]){SV_S(msisdn)}, 1, &r))
-        return arr;
     for (int i = 0; i < store_rows(r); i++) {
         json_t *reasons = json_array();
         const char *t = store_text(r, i, 2);
@@ -155,7 +160,6 @@ json_t *customers_segments(store *s, const char *msisdn)
                               json_pack("{s:s, s:I, s:o}", "segment", store_text(r, i, 0), "score",
                                         (json_int_t)store_int(r, i, 1), "reasons", reasons));
     }
-    store_res_free(r);
     return arr;
 }
 

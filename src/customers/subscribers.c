@@ -3,6 +3,8 @@
  * that need it, in full and audited), and the service-password check.
  */
 #include "customers/customers.h"
+
+#include "customers/card.h"
 #include "customers/directory.h"
 
 #include "assurance/assurance.h"
@@ -23,7 +25,9 @@
 struct customers_ctx {
     int tz;
     directory *dir;
-    limiter *verify; /* wrong service passwords per number */
+    engine *eng;
+    assurance_ctx *assurance; /* for the incidents on the 360 view; may be NULL */
+    limiter *verify;          /* wrong service passwords per number */
 };
 
 /* roles that see personal data in full (their full views are audited) */
@@ -79,11 +83,6 @@ static const char *normalize(const char *msisdn, char *out, size_t n)
 }
 
 /* ---- rendering ---- */
-
-#define SUB_COLS                                                                                   \
-    "msisdn, account_id, name, id_type, id_number, address, contacts, level, vip, points, area,"   \
-    " attachment, status, created, updated,"                                                       \
-    " CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END, sms_opt_out"
 
 static json_t *sub_row(const store_res *r, int i, bool full, int tz)
 {
@@ -144,10 +143,7 @@ static json_t *sub_row(const store_res *r, int i, bool full, int tz)
 
 static json_t *sub_load(store *s, const char *msisdn, bool full, int tz)
 {
-    store_res *r;
-    if (store_query(s, "SELECT " SUB_COLS " FROM subscribers WHERE msisdn = ?",
-                    (store_val[]){SV_S(msisdn)}, 1, &r))
-        return NULL;
+    store_res *r = card_query(s, CARD_PROFILE, msisdn);
     json_t *o = store_rows(r) ? sub_row(r, 0, full, tz) : NULL;
     store_res_free(r);
     return o;
@@ -257,10 +253,11 @@ static err set_attachment(engine *e, cmd *c, const char *msisdn)
     const char *el = jstr(c->in, "attachment");
     err rc = engine_require_row(e, c, "elements", "id", el, "attachment", "network element");
     if (!rc)
-        rc = store_exec(engine_store(e),
-                        "UPDATE subscribers SET attach_pos = (SELECT pos FROM elements WHERE id = ?)"
-                        " WHERE msisdn = ?",
-                        (store_val[]){SV_S(el), SV_S(msisdn)}, 2);
+        rc =
+            store_exec(engine_store(e),
+                       "UPDATE subscribers SET attach_pos = (SELECT pos FROM elements WHERE id = ?)"
+                       " WHERE msisdn = ?",
+                       (store_val[]){SV_S(el), SV_S(msisdn)}, 2);
     return rc;
 }
 
@@ -364,7 +361,7 @@ static err apply_patch(engine *e, cmd *c)
         json_decref(before);
         return rc;
     }
-return engine_finish_change(e, c, jstr(c->in, "_hash") ? "update+password" : "update",
+    return engine_finish_change(e, c, jstr(c->in, "_hash") ? "update+password" : "update",
                                 "updated", "subscriber", c->id, before,
                                 sub_load(s, c->id, false, cc->tz), 200);
 }
@@ -781,46 +778,93 @@ static void otp_check(req *r)
 
 /* ---- the 360 view (grows with plans, balances, bills, line state in issue 3) ---- */
 
-static json_t *ticket_brief(store *s, const char *msisdn, bool open_only, int limit)
+#define BRIEF_COLS                                                                                 \
+    "id, ticket_type, category, stage, status, created, assigned_group, sla_state,"                \
+    " resolution_due, escalated, repeat_of"
+
+static json_t *brief_row(const store_res *r, int i, int tz)
 {
-    json_t *arr = json_array();
-    store_res *r;
-    char *sql =
-        xasprintf("SELECT id, ticket_type, category, stage, status, created, assigned_group,"
-                  " sla_state, resolution_due, escalated, repeat_of FROM tickets"
-                  " WHERE customer_id = ?%s ORDER BY created DESC, id DESC LIMIT ?",
-                  open_only ? " AND status IN ('acknowledged', 'inProgress', 'pending')" : "");
-    err rc = store_query(s, sql, (store_val[]){SV_S(msisdn), SV_I(limit)}, 2, &r);
-    free(sql);
-    if (rc)
-        return arr;
-    for (int i = 0; i < store_rows(r); i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_string(store_text(r, i, 0)));
-        char *href = xasprintf("/tmf-api/troubleTicket/v4/troubleTicket/%s", store_text(r, i, 0));
-        json_object_set_new(o, "href", json_string(href));
-        free(href);
-        static const char *const keys[] = {NULL, "ticketType", "category", "stage", "status"};
-        for (int k = 1; k <= 4; k++)
-            if (store_text(r, i, k))
-                json_object_set_new(o, keys[k], json_string(store_text(r, i, k)));
-        char t[40];
-        time_iso(store_int(r, i, 5), 480, t, sizeof t);
-        json_object_set_new(o, "creationDate", json_string(t));
-        if (store_text(r, i, 6))
-            json_object_set_new(o, "assignedGroup", json_string(store_text(r, i, 6)));
-        json_object_set_new(o, "slaState", json_string(store_text(r, i, 7)));
-        if (!store_isnull(r, i, 8)) {
-            time_iso(store_int(r, i, 8), 480, t, sizeof t);
-            json_object_set_new(o, "expectedResolutionDate", json_string(t));
-        }
-        json_object_set_new(o, "escalated", json_boolean(store_int(r, i, 9)));
-        if (!store_isnull(r, i, 10))
-            json_object_set_new(o, "repeatOf", json_string(store_text(r, i, 10)));
-        json_array_append_new(arr, o);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(store_text(r, i, 0)));
+    char *href = xasprintf("/tmf-api/troubleTicket/v4/troubleTicket/%s", store_text(r, i, 0));
+    json_object_set_new(o, "href", json_string(href));
+    free(href);
+    static const char *const keys[] = {NULL, "ticketType", "category", "stage", "status"};
+    for (int k = 1; k <= 4; k++)
+        if (store_text(r, i, k))
+            json_object_set_new(o, keys[k], json_string(store_text(r, i, k)));
+    char t[40];
+    time_iso(store_int(r, i, 5), tz, t, sizeof t);
+    json_object_set_new(o, "creationDate", json_string(t));
+    if (store_text(r, i, 6))
+        json_object_set_new(o, "assignedGroup", json_string(store_text(r, i, 6)));
+    json_object_set_new(o, "slaState", json_string(store_text(r, i, 7)));
+    if (!store_isnull(r, i, 8)) {
+        time_iso(store_int(r, i, 8), tz, t, sizeof t);
+        json_object_set_new(o, "expectedResolutionDate", json_string(t));
     }
-    store_res_free(r);
-    return arr;
+    json_object_set_new(o, "escalated", json_boolean(store_int(r, i, 9)));
+    if (!store_isnull(r, i, 10))
+        json_object_set_new(o, "repeatOf", json_string(store_text(r, i, 10)));
+    return o;
+}
+
+static bool is_open(const char *status)
+{
+    return str_eq(status, "acknowledged") || str_eq(status, "inProgress") ||
+           str_eq(status, "pending");
+}
+
+static bool is_complaint(const char *type)
+{
+    return str_eq(type, "complaint") || str_eq(type, "faultReport");
+}
+
+#define BRIEF_ROWS 64 /* a customer's work orders read at once; more: asked for one by one */
+
+/*
+ * The customer's work orders on the 360 view: the open ones (20 at most), the last 10, and
+ * how many complaints and fault reports in 90 days. One query unless the customer has more
+ * than BRIEF_ROWS work orders.
+ */
+static void work_orders(store *s, const char *msisdn, int64_t now, int tz, json_t *o)
+{
+    json_t *open = json_array(), *recent = json_array();
+    int64_t since = now - 90LL * 86400000, complaints = 0;
+    store_res *r;
+    if (store_query(s,
+                    "SELECT " BRIEF_COLS " FROM tickets WHERE customer_id = ?"
+                    " ORDER BY created DESC, id DESC LIMIT ?",
+                    (store_val[]){SV_S(msisdn), SV_I(BRIEF_ROWS + 1)}, 2, &r) == ERR_OK) {
+        bool all = store_rows(r) <= BRIEF_ROWS;
+        for (int i = 0; i < store_rows(r) && i < BRIEF_ROWS; i++) {
+            if (i < 10)
+                json_array_append_new(recent, brief_row(r, i, tz));
+            if (all && is_open(store_text(r, i, 4)) && json_array_size(open) < 20)
+                json_array_append_new(open, brief_row(r, i, tz));
+            if (all && is_complaint(store_text(r, i, 1)) && store_int(r, i, 5) >= since)
+                complaints++;
+        }
+        store_res_free(r);
+        if (!all && store_query(s,
+                                "SELECT " BRIEF_COLS " FROM tickets WHERE customer_id = ? AND"
+                                " status IN ('acknowledged', 'inProgress', 'pending')"
+                                " ORDER BY created DESC, id DESC LIMIT 20",
+                                (store_val[]){SV_S(msisdn)}, 1, &r) == ERR_OK) {
+            for (int i = 0; i < store_rows(r); i++)
+                json_array_append_new(open, brief_row(r, i, tz));
+            store_res_free(r);
+        }
+        if (!all)
+            store_scalar(s,
+                         "SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND"
+                         " ticket_type IN ('complaint', 'faultReport') AND created >= ?",
+                         (store_val[]){SV_S(msisdn), SV_I(since)}, 2, 0, &complaints);
+    }
+    json_object_set_new(o, "openWorkOrders", open);
+    json_object_set_new(o, "recentWorkOrders", recent);
+    json_object_set_new(o, "workOrderStats",
+                        json_pack("{s:I}", "complaintsAndFaults90d", (json_int_t)complaints));
 }
 
 /* GET /api/v1/subscribers/{msisdn}/overview — masked; the agent's first screen */
@@ -831,34 +875,36 @@ static void sub_overview(req *r)
     if (!s)
         return;
     const char *msisdn = req_param(r, "msisdn");
-    /* (the request's reads are one snapshot: req_store) */
-    json_t *profile = sub_load(s, msisdn, false, cc->tz);
-    if (!profile) {
+    /* the subscriber's facts from the directory's card, or from the store (one snapshot:
+       req_store); work orders and incidents from the store */
+    store_res *sec[CARD_NSEC];
+    if (!card_sections(s, cc->dir, msisdn, sec)) {
+        req_fail(r, 503, "unavailable", "", "the subscriber cannot be read now");
+        return;
+    }
+    if (!store_rows(sec[CARD_PROFILE])) {
+        card_sections_free(sec);
         req_fail(r, 404, "notFound", "msisdn", "no subscriber %s", msisdn);
         return;
     }
-    json_t *open = ticket_brief(s, msisdn, true, 20), *recent = ticket_brief(s, msisdn, false, 10);
-    int64_t complaints90 = 0;
-    char *sql = xasprintf("SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND"
-                          " ticket_type IN ('complaint', 'faultReport') AND created >= ?");
-    store_scalar(s, sql,
-                 (store_val[]){SV_S(msisdn), SV_I(engine_now(req_engine(r)) - 90LL * 86400000)}, 2,
-                 0, &complaints90);
-    free(sql);
-    json_t *bal = customers_balance(s, msisdn), *line = customers_line(s, msisdn, cc->tz);
+    const store_res *prof = sec[CARD_PROFILE];
+    json_t *profile = sub_row(prof, 0, false, cc->tz);
+    incident_where where = {!store_isnull(prof, 0, CARD_COL_POS), store_int(prof, 0, CARD_COL_POS),
+                            store_text(prof, 0, CARD_COL_AREA)};
+    /* A9: the known incidents affecting this customer, at once */
+    json_t *incidents = assurance_incidents_for(cc->assurance, s, msisdn, &where, cc->tz);
+    json_t *bal = customers_balance_json(sec[CARD_BALANCE]),
+           *line = customers_line_json(sec[CARD_LINE], cc->tz);
     json_t *o = json_object();
     json_object_set_new(o, "profile", profile);
-    json_object_set_new(o, "segments", customers_segments(s, msisdn));
-    json_object_set_new(o, "products", customers_products(s, msisdn, cc->tz));
-    json_object_set_new(o, "vas", customers_vas(s, msisdn, cc->tz));
+    json_object_set_new(o, "segments", customers_segments_json(sec[CARD_SEGMENTS]));
+    json_object_set_new(o, "products", customers_products_json(sec[CARD_PRODUCTS], cc->tz));
+    json_object_set_new(o, "vas", customers_vas_json(sec[CARD_VAS], cc->tz));
+    card_sections_free(sec);
     json_object_set_new(o, "balance", bal ? bal : json_null());
     json_object_set_new(o, "line", line ? line : json_null());
-    json_object_set_new(o, "openWorkOrders", open);
-    json_object_set_new(o, "recentWorkOrders", recent);
-    /* A9: the known incidents affecting this customer, at once */
-    json_object_set_new(o, "incidents", assurance_incidents_for(s, msisdn, cc->tz));
-    json_object_set_new(o, "workOrderStats",
-                        json_pack("{s:I}", "complaintsAndFaults90d", (json_int_t)complaints90));
+    work_orders(s, msisdn, engine_now(req_engine(r)), cc->tz, o);
+    json_object_set_new(o, "incidents", incidents);
     req_json(r, 200, o);
 }
 
@@ -943,12 +989,29 @@ static const route routes[] = {
 void customers_on_event(void *ctx, const event_rec *ev)
 {
     customers_ctx *c = ctx;
-    if (!c->dir || strcmp(ev->type, "topology.imported") != 0)
+    if (!c->dir)
         return;
-    json_t *d = json_load(ev->data);
-    if (json_integer_value(json_object_get(d, "renumbered")) > 0)
-        directory_reset(c->dir); /* positions moved: build again (between batches) */
-    json_decref(d);
+    if (strcmp(ev->entity_type, "subscriber") == 0) {
+        /* every change of a subscriber's facts is an event on it: read it again */
+        directory_refresh(c->dir, engine_store(c->eng), ev->entity_id);
+    } else if (strcmp(ev->type, "segments.refreshed") == 0) {
+        directory_reset(c->dir); /* every card's segments: build again */
+    } else if (strcmp(ev->type, "topology.imported") == 0) {
+        json_t *d = json_load(ev->data);
+        if (json_integer_value(json_object_get(d, "renumbered")) > 0)
+            directory_reset(c->dir); /* positions moved: build again (between batches) */
+        json_decref(d);
+    }
+}
+
+void customers_set_engine(customers_ctx *c, engine *e)
+{
+    c->eng = e;
+}
+
+void customers_set_assurance(customers_ctx *c, assurance_ctx *a)
+{
+    c->assurance = a;
 }
 
 customers_ctx *customers_create(int tz, directory *dir)

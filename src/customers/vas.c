@@ -6,6 +6,8 @@
  */
 #include "customers/customers.h"
 
+#include "customers/card.h"
+
 #include "auth/auth.h"
 #include "notify/notify.h"
 
@@ -54,14 +56,15 @@ static void catalog(req *r)
 
 json_t *customers_vas(store *s, const char *msisdn, int tz)
 {
+    store_res *r = card_query(s, CARD_VAS, msisdn);
+    json_t *arr = customers_vas_json(r, tz);
+    store_res_free(r);
+    return arr;
+}
+
+json_t *customers_vas_json(const store_res *r, int tz)
+{
     json_t *arr = json_array();
-    store_res *r;
-    if (store_query(s,
-                    "SELECT v.id, v.vas_id, c.name, v.params, v.started FROM subscriber_vas v"
-                    " JOIN vas_catalog c ON c.id = v.vas_id WHERE v.msisdn = ? AND"
-                    " v.state = 'active' ORDER BY v.id",
-                    (store_val[]){SV_S(msisdn)}, 1, &r))
-        return arr;
     for (int i = 0; i < store_rows(r); i++) {
         char t[40];
         time_iso(store_int(r, i, 4), tz, t, sizeof t);
@@ -71,7 +74,6 @@ json_t *customers_vas(store *s, const char *msisdn, int tz)
                                         "vas", store_text(r, i, 1), "name", store_text(r, i, 2),
                                         "params", p ? p : json_object(), "startDate", t));
     }
-    store_res_free(r);
     return arr;
 }
 

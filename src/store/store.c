@@ -76,6 +76,72 @@ void store_res_free(store_res *r)
     free(r);
 }
 
+static void put_varint(buf *b, uint64_t v)
+{
+    uint8_t t[10];
+    size_t n = 0;
+    do {
+        t[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    buf_add(b, t, n);
+}
+
+static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return true;
+    }
+    return false;
+}
+
+void store_res_encode_rows(const store_res *r, int first, int n, int skip_cols, buf *out)
+{
+    int cols = store_cols(r) - skip_cols;
+    if (!r || first < 0 || n < 0 || first + n > r->rows || cols < 0)
+        n = cols = 0;
+    put_varint(out, (uint64_t)n);
+    put_varint(out, (uint64_t)cols);
+    for (int i = first; i < first + n; i++) {
+        for (int c = skip_cols; c < r->cols; c++) {
+            long o = r->off[i * r->cols + c];
+            if (o < 0) {
+                put_varint(out, 0);
+                continue;
+            }
+            size_t len = strlen(r->text.data + o);
+            put_varint(out, len + 1);
+            buf_add(out, r->text.data + o, len);
+        }
+    }
+}
+
+store_res *store_res_decode(const uint8_t **p, const uint8_t *end)
+{
+    uint64_t rows, cols;
+    if (!get_varint(p, end, &rows) || !get_varint(p, end, &cols) || rows > INT32_MAX / 64 ||
+        cols > 1024)
+        return NULL;
+    store_res *r = res_new((int)cols);
+    for (uint64_t i = 0; i < rows; i++) {
+        for (uint64_t c = 0; c < cols; c++) {
+            uint64_t n;
+            if (!get_varint(p, end, &n) || (n && n - 1 > (uint64_t)(end - *p))) {
+                store_res_free(r);
+                return NULL;
+            }
+            res_cell(r, n ? (const char *)*p : NULL, n ? (size_t)(n - 1) : 0);
+            *p += n ? n - 1 : 0;
+        }
+        res_row_done(r);
+    }
+    return r;
+}
+
 err store_open(const char *url, bool writer, store **out, problem *p)
 {
     store *s = xcalloc(1, sizeof *s);
@@ -149,7 +215,8 @@ err store_scalar(store *s, const char *sql, const store_val *args, int nargs, in
 }
 
 err store_page(store *s, const char *cols, const char *from, const char *order,
-               const store_val *args, int nargs, int64_t limit, int64_t offset, int64_t *total, store_res **out)
+               const store_val *args, int nargs, int64_t limit, int64_t offset, int64_t *total,
+               store_res **out)
 {
     *out = NULL;
     char *count_sql = xasprintf("SELECT COUNT(*) FROM %s", from);

@@ -91,6 +91,15 @@ int64_t store_int(const store_res *r, int row, int col);
 bool store_isnull(const store_res *r, int row, int col);
 void store_res_free(store_res *r);
 
+/*
+ * A result as bytes, to keep outside the store (the subscriber directory's cards), and back:
+ * encode appends rows [first, first + n) without their first `skip_cols` columns as one
+ * result; decode reads one result from *p (advancing it; never past `end`) and returns NULL
+ * when the bytes are not one.
+ */
+void store_res_encode_rows(const store_res *r, int first, int n, int skip_cols, buf *out);
+store_res *store_res_decode(const uint8_t **p, const uint8_t *end);
+
 /* Convenience: first column of first row as integer (or `dflt` when no row / NULL). */
 err store_scalar(store *s, const char *sql, const store_val *args, int nargs, int64_t dflt,
                  int64_t *out);

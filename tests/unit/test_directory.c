@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "customers/card.h"
 #include "customers/directory.h"
 #include "store/store.h"
 
@@ -49,6 +50,54 @@ static int setup(void **state)
                                                   SV_OI(i % 3 != 0, 1000 + i)},
                                     3),
                          ERR_OK);
+    }
+    /* what the 360 view shows of a few of them: products, VAS, balance, line, segments */
+    assert_int_equal(store_script(s, "INSERT INTO offers(id, kind, name, monthly_fee, allowance,"
+                                     " created, updated) VALUES"
+                                     " ('P1', 'basePlan', '套餐', 5800, '{\"dataMB\":100}', 0, 0),"
+                                     " ('K1', 'pack', '流量包', 1000, NULL, 0, 0);"
+                                     "INSERT INTO vas_catalog(id, name, kind) VALUES"
+                                     " ('V1', '彩铃', 'service');"),
+                     ERR_OK);
+    for (int i = 0; i < N; i += 97) {
+        char m[32];
+        number(i, m, sizeof m);
+        assert_int_equal(
+            store_exec(s,
+                       "INSERT INTO subscriber_offers(id, msisdn, offer_id, kind,"
+                       " started, state, ordered_by) VALUES (?, ?, 'P1', 'basePlan',"
+                       " 1, 'active', 't'), (?, ?, 'K1', 'pack', 2, 'active', 't')",
+                       (store_val[]){SV_I(2 * i + 1), SV_S(m), SV_I(2 * i + 2), SV_S(m)}, 4),
+            ERR_OK);
+        assert_int_equal(
+            store_exec(s,
+                       "INSERT INTO balances(msisdn, free_fen, voice_left_min, updated)"
+                       " VALUES (?, ?, NULL, 0)",
+                       (store_val[]){SV_S(m), SV_I(i)}, 2),
+            ERR_OK);
+        if (i % 2)
+            assert_int_equal(
+                store_exec(s,
+                           "INSERT INTO line_state(msisdn, online, signal_dbm, terminal,"
+                           " last_seen, updated) VALUES (?, 1, -80, '终端', 5, 0);"
+                           "",
+                           (store_val[]){SV_S(m)}, 1),
+                ERR_OK);
+        if (i % 3 == 0)
+            assert_int_equal(
+                store_exec(s,
+                           "INSERT INTO subscriber_vas(id, msisdn, vas_id, params, state,"
+                           " started, ordered_by) VALUES (?, ?, 'V1', '{}', 'active', 3,"
+                           " 't')",
+                           (store_val[]){SV_I(i + 1), SV_S(m)}, 2),
+                ERR_OK);
+        assert_int_equal(
+            store_exec(s,
+                       "INSERT INTO subscriber_segments(msisdn, segment, score, reasons,"
+                       " updated) VALUES (?, 'highValue', 1, 'a;b', 0),"
+                       " (?, 'churnRisk', 2, NULL, 0)",
+                       (store_val[]){SV_S(m), SV_S(m)}, 2),
+            ERR_OK);
     }
     /* numbers the directory must leave to the store */
     assert_int_equal(
@@ -100,7 +149,7 @@ static void expect(directory *d, int i, bool known)
 static void it_answers_what_the_store_says_once_built(void **state)
 {
     (void)state;
-    directory *d = directory_create(path);
+    directory *d = directory_create(path, false);
     bool has_pos;
     int64_t pos;
     const char *area;
@@ -124,7 +173,7 @@ static void it_answers_what_the_store_says_once_built(void **state)
 static void a_forgotten_line_is_asked_of_the_store_and_the_rest_stay(void **state)
 {
     (void)state;
-    directory *d = directory_create(path);
+    directory *d = directory_create(path, false);
     directory_build(d);
     assert_true(directory_wait(d));
     for (int i = 0; i < N; i += 3) {
@@ -144,7 +193,7 @@ static void a_forgotten_line_is_asked_of_the_store_and_the_rest_stay(void **stat
 static void a_reset_builds_again_from_the_store(void **state)
 {
     (void)state;
-    directory *d = directory_create(path);
+    directory *d = directory_create(path, false);
     directory_build(d);
     assert_true(directory_wait(d));
     store *s = open_store();
@@ -170,14 +219,102 @@ static void freeing_during_a_build_stops_it(void **state)
 {
     (void)state;
     for (int k = 0; k < 5; k++) {
-        directory *d = directory_create(path);
+        directory *d = directory_create(path, false);
         directory_build(d);
         directory_reset(d);
         directory_free(d); /* no leak, no hang (sanitizers watch) */
     }
-    directory *d = directory_create("/nonexistent/dir/x.db");
+    directory *d = directory_create("/nonexistent/dir/x.db", false);
     directory_build(d);
     assert_false(directory_wait(d)); /* a store it cannot open: not ready, lookups miss */
+    directory_free(d);
+}
+
+/* the card of number(i) holds, section by section and cell by cell, what the store says */
+static void expect_card(directory *d, store *s, int i)
+{
+    char m[32];
+    number(i, m, sizeof m);
+    store_res *sec[CARD_NSEC];
+    directory_lock(d);
+    const uint8_t *p;
+    size_t n;
+    assert_true(directory_card(d, m, &p, &n));
+    assert_true(card_decode(p, n, sec));
+    directory_unlock(d);
+    for (int k = 0; k < CARD_NSEC; k++) {
+        store_res *want = card_query(s, k, m);
+        assert_non_null(want);
+        assert_int_equal(store_rows(sec[k]), store_rows(want));
+        assert_int_equal(store_cols(sec[k]), store_cols(want));
+        for (int r = 0; r < store_rows(want); r++)
+            for (int c = 0; c < store_cols(want); c++) {
+                const char *a = store_text(sec[k], r, c), *b = store_text(want, r, c);
+                if (!a || !b)
+                    assert_true(a == b);
+                else
+                    assert_string_equal(a, b);
+            }
+        store_res_free(want);
+    }
+    card_sections_free(sec);
+}
+
+static void cards_hold_what_the_store_says_and_are_read_again_after_a_change(void **state)
+{
+    (void)state;
+    directory *d = directory_create(path, true);
+    directory_build(d);
+    assert_true(directory_wait(d));
+    store *s = open_store();
+    for (int i = 0; i < N; i += 97) {
+        expect_card(d, s, i);
+        expect_card(d, s, i + 1); /* one with nothing but a profile */
+    }
+    size_t bytes = 0;
+    assert_int_equal(directory_size(d, &bytes), N);
+    assert_true(bytes > (size_t)N * 100);
+    /* a change, then the engine's refresh: the card says the new */
+    char m[32];
+    number(194, m, sizeof m);
+    assert_int_equal(store_exec(s, "UPDATE balances SET free_fen = -5 WHERE msisdn = ?",
+                                (store_val[]){SV_S(m)}, 1),
+                     ERR_OK);
+    assert_int_equal(
+        store_exec(s, "UPDATE subscribers SET attach_pos = 77, area = 'GD.X' WHERE msisdn = ?",
+                   (store_val[]){SV_S(m)}, 1),
+        ERR_OK);
+    directory_refresh(d, s, m);
+    expect_card(d, s, 194);
+    bool has_pos;
+    int64_t pos;
+    const char *area;
+    directory_lock(d);
+    assert_true(directory_find(d, m, &has_pos, &pos, &area));
+    assert_int_equal(pos, 77);
+    assert_string_equal(area, "GD.X");
+    directory_unlock(d);
+    /* a build asked for meanwhile keeps the refreshed card, not what it read before */
+    directory_build(d);
+    assert_int_equal(store_exec(s, "UPDATE balances SET free_fen = -6 WHERE msisdn = ?",
+                                (store_val[]){SV_S(m)}, 1),
+                     ERR_OK);
+    directory_refresh(d, s, m);
+    assert_true(directory_wait(d));
+    expect_card(d, s, 194);
+    /* a number the store does not know stays unknown */
+    directory_refresh(d, s, "13999999999");
+    const uint8_t *cp;
+    size_t cn;
+    directory_lock(d);
+    assert_false(directory_card(d, "13999999999", &cp, &cn));
+    directory_unlock(d);
+    assert_int_equal(
+        store_exec(s,
+                   "UPDATE subscribers SET attach_pos = 1194, area = 'GD.SZ.G09' WHERE msisdn = ?",
+                   (store_val[]){SV_S(m)}, 1),
+        ERR_OK);
+    store_close(s);
     directory_free(d);
 }
 
@@ -188,6 +325,7 @@ int main(void)
         cmocka_unit_test(a_forgotten_line_is_asked_of_the_store_and_the_rest_stay),
         cmocka_unit_test(a_reset_builds_again_from_the_store),
         cmocka_unit_test(freeing_during_a_build_stops_it),
+        cmocka_unit_test(cards_hold_what_the_store_says_and_are_read_again_after_a_change),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
