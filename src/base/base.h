@@ -146,6 +146,35 @@ char *json_dump(const json_t *v);
  * answer and event pays.
  */
 char *json_dump_len(const json_t *v, size_t *len);
+
+/*
+ * A JSON text writer for hot answers: what json_dump would write of the same document built
+ * with jansson, without building it (no allocation per value). `key` names a member of the
+ * object being written, or is NULL for an array element or the top value.
+ */
+typedef struct jw {
+    buf b;
+    int depth;
+    bool more[32]; /* something was written at this depth: the next needs a comma */
+} jw;
+void jw_init(jw *w);
+void jw_free(jw *w);
+void jw_obj(jw *w, const char *key);
+void jw_arr(jw *w, const char *key);
+void jw_end_obj(jw *w);
+void jw_end_arr(jw *w);
+void jw_str(jw *w, const char *key, const char *v); /* NULL: null */
+void jw_strn(jw *w, const char *key, const char *v, size_t n); /* n bytes of v */
+void jw_int(jw *w, const char *key, int64_t v);
+void jw_bool(jw *w, const char *key, bool v);
+void jw_null(jw *w, const char *key);
+void jw_json(jw *w, const char *key, const json_t *v); /* a jansson value (NULL: null) */
+/* JSON text this program wrote with json_dump (a stored document), as is; `dflt` when none */
+void jw_raw(jw *w, const char *key, const char *json, const char *dflt);
+/* The text (caller frees; *len its length); the writer is empty afterwards. */
+char *jw_take(jw *w, size_t *len);
+/* The text parsed (for callers that need a jansson value); frees the writer's text. */
+json_t *jw_parse(jw *w);
 /* Parse JSON text from the store; returns NULL on NULL/invalid input. */
 json_t *json_load(const char *s);
 /* Does the string appear in a NULL-terminated list? */

@@ -193,17 +193,43 @@ const char *jstr(const json_t *obj, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* appends without the cap check and NUL of buf_add: the writer's hot path (NUL at the end) */
+static void put(buf *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->alloc) {
+        size_t a = b->alloc ? b->alloc : 1024;
+        while (a < b->len + n + 1)
+            a *= 2;
+        b->data = xrealloc(b->data, a);
+        b->alloc = a;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void put_int(buf *b, int64_t v)
+{
+    char t[24], *e = t + sizeof t, *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    put(b, p, (size_t)(e - p));
+}
+
 /* a string as jansson writes it: '"', '\\' and control characters escaped, UTF-8 as is */
 static void dump_string(buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    buf_add(b, "\"", 1);
+    put(b, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        buf_add(b, s + run, i - run);
+        put(b, s + run, i - run);
         run = i + 1;
         char e[6] = {'\\', 0};
         size_t en = 2;
@@ -235,63 +261,70 @@ static void dump_string(buf *b, const char *s, size_t n)
             e[5] = hex[c & 15];
             en = 6;
         }
-        buf_add(b, e, en);
+        put(b, e, en);
     }
-    buf_add(b, s + run, n - run);
-    buf_add(b, "\"", 1);
+    put(b, s + run, n - run);
+    put(b, "\"", 1);
 }
 
 static void dump_value(buf *b, const json_t *v)
 {
-    char num[32];
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        buf_add(b, "{", 1);
+        put(b, "{", 1);
         bool first = true;
         for (void *it = json_object_iter((json_t *)v); it;
              it = json_object_iter_next((json_t *)v, it)) {
             if (!first)
-                buf_add(b, ",", 1);
+                put(b, ",", 1);
             first = false;
             const char *k = json_object_iter_key(it);
             dump_string(b, k, strlen(k));
-            buf_add(b, ":", 1);
+            put(b, ":", 1);
             dump_value(b, json_object_iter_value(it));
         }
-        buf_add(b, "}", 1);
+        put(b, "}", 1);
         break;
     }
     case JSON_ARRAY:
-        buf_add(b, "[", 1);
+        put(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i)
-                buf_add(b, ",", 1);
+                put(b, ",", 1);
             dump_value(b, json_array_get(v, i));
         }
-        buf_add(b, "]", 1);
+        put(b, "]", 1);
         break;
     case JSON_STRING:
         dump_string(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        buf_add(b, num,
-                (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        put_int(b, json_integer_value(v));
         break;
     case JSON_REAL: { /* jansson's own digits */
         char *r = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        buf_adds(b, r ? r : "null");
+        put(b, r ? r : "null", r ? strlen(r) : 4);
         free(r);
         break;
     }
     case JSON_TRUE:
-        buf_add(b, "true", 4);
+        put(b, "true", 4);
         break;
     case JSON_FALSE:
-        buf_add(b, "false", 5);
+        put(b, "false", 5);
         break;
     default:
-        buf_add(b, "null", 4);
+        put(b, "null", 4);
     }
+}
+
+static char *take(buf *b, size_t *len)
+{
+    put(b, "", 1); /* the NUL */
+    b->len--;
+    if (len)
+        *len = b->len;
+    return buf_steal(b);
 }
 
 char *json_dump_len(const json_t *v, size_t *len)
@@ -301,15 +334,132 @@ char *json_dump_len(const json_t *v, size_t *len)
     if (v)
         dump_value(&b, v);
     else
-        buf_add(&b, "null", 4);
-    if (len)
-        *len = b.len;
-    return buf_steal(&b);
+        put(&b, "null", 4);
+    return take(&b, len);
 }
 
 char *json_dump(const json_t *v)
 {
     return json_dump_len(v, NULL);
+}
+
+/* ---- the writer ---- */
+
+void jw_init(jw *w)
+{
+    memset(w, 0, sizeof *w);
+    buf_init(&w->b, 0);
+}
+
+void jw_free(jw *w)
+{
+    buf_free(&w->b);
+}
+
+/* the comma and the key before a value at the current depth */
+static void jw_key(jw *w, const char *key)
+{
+    if (w->more[w->depth])
+        put(&w->b, ",", 1);
+    w->more[w->depth] = true;
+    if (key) {
+        dump_string(&w->b, key, strlen(key));
+        put(&w->b, ":", 1);
+    }
+}
+
+static void jw_open(jw *w, const char *key, char c)
+{
+    jw_key(w, key);
+    put(&w->b, &c, 1);
+    if (w->depth + 1 < (int)ARRAY_LEN(w->more))
+        w->more[++w->depth] = false;
+}
+
+void jw_obj(jw *w, const char *key)
+{
+    jw_open(w, key, '{');
+}
+
+void jw_arr(jw *w, const char *key)
+{
+    jw_open(w, key, '[');
+}
+
+void jw_end_obj(jw *w)
+{
+    put(&w->b, "}", 1);
+    if (w->depth)
+        w->depth--;
+}
+
+void jw_end_arr(jw *w)
+{
+    put(&w->b, "]", 1);
+    if (w->depth)
+        w->depth--;
+}
+
+void jw_str(jw *w, const char *key, const char *v)
+{
+    jw_key(w, key);
+    if (v)
+        dump_string(&w->b, v, strlen(v));
+    else
+        put(&w->b, "null", 4);
+}
+
+void jw_strn(jw *w, const char *key, const char *v, size_t n)
+{
+    jw_key(w, key);
+    dump_string(&w->b, v, n);
+}
+
+void jw_int(jw *w, const char *key, int64_t v)
+{
+    jw_key(w, key);
+    put_int(&w->b, v);
+}
+
+void jw_bool(jw *w, const char *key, bool v)
+{
+    jw_key(w, key);
+    put(&w->b, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jw_null(jw *w, const char *key)
+{
+    jw_key(w, key);
+    put(&w->b, "null", 4);
+}
+
+void jw_json(jw *w, const char *key, const json_t *v)
+{
+    jw_key(w, key);
+    if (v)
+        dump_value(&w->b, v);
+    else
+        put(&w->b, "null", 4);
+}
+
+void jw_raw(jw *w, const char *key, const char *json, const char *dflt)
+{
+    jw_key(w, key);
+    const char *t = json && *json ? json : dflt;
+    put(&w->b, t, strlen(t));
+}
+
+char *jw_take(jw *w, size_t *len)
+{
+    return take(&w->b, len);
+}
+
+json_t *jw_parse(jw *w)
+{
+    put(&w->b, "", 1);
+    json_t *v = json_loadb(w->b.data, w->b.len - 1, JSON_DECODE_ANY, NULL);
+    buf_free(&w->b);
+    return v;
 }
 
 json_t *json_load(const char *s)

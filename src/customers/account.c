@@ -33,23 +33,40 @@ json_t *customers_balance(store *s, const char *msisdn)
     return o;
 }
 
+void customers_balance_write(jw *w, const char *key, const store_res *r)
+{
+    if (!store_rows(r)) {
+        jw_null(w, key);
+        return;
+    }
+    int64_t free_ = store_int(r, 0, 0), credit = store_int(r, 0, 3);
+    char avail[32];
+    yuan(free_ + credit, avail, sizeof avail);
+    jw_obj(w, key);
+    jw_int(w, "freeFen", free_);
+    jw_int(w, "frozenFen", store_int(r, 0, 1));
+    jw_int(w, "depositFen", store_int(r, 0, 2));
+    jw_int(w, "creditLimitFen", credit);
+    jw_int(w, "availableFen", free_ + credit);
+    jw_str(w, "available", avail);
+    jw_obj(w, "allowances");
+    static const char *const keys[] = {"voiceMin", "dataMB", "sms"};
+    for (int k = 0; k < 3; k++)
+        if (!store_isnull(r, 0, 4 + k))
+            jw_int(w, keys[k], store_int(r, 0, 4 + k));
+    jw_end_obj(w);
+    jw_end_obj(w);
+}
+
 json_t *customers_balance_json(const store_res *r)
 {
-    json_t *o = NULL;
-    if (store_rows(r)) {
-        int64_t free_ = store_int(r, 0, 0), frozen = store_int(r, 0, 1), dep = store_int(r, 0, 2),
-                credit = store_int(r, 0, 3);
-        char avail[32];
-        yuan(free_ + credit, avail, sizeof avail);
-        o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:{}}", "freeFen", (json_int_t)free_,
-                      "frozenFen", (json_int_t)frozen, "depositFen", (json_int_t)dep,
-                      "creditLimitFen", (json_int_t)credit, "availableFen",
-                      (json_int_t)(free_ + credit), "available", avail, "allowances");
-        json_t *a = json_object_get(o, "allowances");
-        static const char *const keys[] = {"voiceMin", "dataMB", "sms"};
-        for (int k = 0; k < 3; k++)
-            if (!store_isnull(r, 0, 4 + k))
-                json_object_set_new(a, keys[k], json_integer(store_int(r, 0, 4 + k)));
+    jw w;
+    jw_init(&w);
+    customers_balance_write(&w, NULL, r);
+    json_t *o = jw_parse(&w);
+    if (json_is_null(o)) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }
@@ -62,21 +79,35 @@ json_t *customers_line(store *s, const char *msisdn, int tz)
     return o;
 }
 
+void customers_line_write(jw *w, const char *key, const store_res *r, int tz)
+{
+    if (!store_rows(r)) {
+        jw_null(w, key);
+        return;
+    }
+    jw_obj(w, key);
+    jw_bool(w, "online", store_int(r, 0, 0));
+    if (!store_isnull(r, 0, 1))
+        jw_int(w, "signalDbm", store_int(r, 0, 1));
+    if (store_text(r, 0, 2))
+        jw_str(w, "terminal", store_text(r, 0, 2));
+    if (!store_isnull(r, 0, 3)) {
+        char t[40];
+        time_iso(store_int(r, 0, 3), tz, t, sizeof t);
+        jw_str(w, "lastSeen", t);
+    }
+    jw_end_obj(w);
+}
+
 json_t *customers_line_json(const store_res *r, int tz)
 {
-    json_t *o = NULL;
-    if (store_rows(r)) {
-        o = json_object();
-        json_object_set_new(o, "online", json_boolean(store_int(r, 0, 0)));
-        if (!store_isnull(r, 0, 1))
-            json_object_set_new(o, "signalDbm", json_integer(store_int(r, 0, 1)));
-        if (store_text(r, 0, 2))
-            json_object_set_new(o, "terminal", json_string(store_text(r, 0, 2)));
-        if (!store_isnull(r, 0, 3)) {
-            char t[40];
-            time_iso(store_int(r, 0, 3), tz, t, sizeof t);
-            json_object_set_new(o, "lastSeen", json_string(t));
-        }
+    jw w;
+    jw_init(&w);
+    customers_line_write(&w, NULL, r, tz);
+    json_t *o = jw_parse(&w);
+    if (json_is_null(o)) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }

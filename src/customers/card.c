@@ -16,21 +16,25 @@
 
 typedef struct {
     const char *cols, *from, *key, *where, *order; /* where: " AND …" or ""; order: may be "" */
+    int cap;                                       /* rows kept of one subscriber; 0: all */
 } section_def;
 
 static const section_def sections[CARD_NSEC] = {
-    [CARD_PROFILE] = {SUB_COLS ", attach_pos", "subscribers", "msisdn", "", ""},
+    [CARD_PROFILE] = {SUB_COLS ", attach_pos", "subscribers", "msisdn", "", "", 0},
     [CARD_PRODUCTS] = {"p.id, p.offer_id, p.kind, p.started, o.name, o.monthly_fee, o.allowance",
                        "subscriber_offers p JOIN offers o ON o.id = p.offer_id", "p.msisdn",
-                       " AND p.state = 'active'", "p.kind, p.id"},
+                       " AND p.state = 'active'", "p.kind, p.id", 0},
     [CARD_VAS] = {"v.id, v.vas_id, c.name, v.params, v.started",
                   "subscriber_vas v JOIN vas_catalog c ON c.id = v.vas_id", "v.msisdn",
-                  " AND v.state = 'active'", "v.id"},
+                  " AND v.state = 'active'", "v.id", 0},
     [CARD_BALANCE] = {"free_fen, frozen_fen, deposit_fen, credit_fen, voice_left_min,"
                       " data_left_mb, sms_left",
-                      "balances", "msisdn", "", ""},
-    [CARD_LINE] = {"online, signal_dbm, terminal, last_seen", "line_state", "msisdn", "", ""},
-    [CARD_SEGMENTS] = {"segment, score, reasons", "subscriber_segments", "msisdn", "", "segment"},
+                      "balances", "msisdn", "", "", 0},
+    [CARD_LINE] = {"online, signal_dbm, terminal, last_seen", "line_state", "msisdn", "", "", 0},
+    [CARD_SEGMENTS] = {"segment, score, reasons", "subscriber_segments", "msisdn", "", "segment",
+                       0},
+    [CARD_TICKETS] = {BRIEF_COLS, "tickets", "customer_id", "", "created DESC, id DESC",
+                      CARD_TICKETS_CAP},
 };
 
 static char one_sql[CARD_NSEC][512], range_sql[CARD_NSEC][512], page_sql[512];
@@ -40,8 +44,11 @@ static void build_sql(void)
 {
     for (int i = 0; i < CARD_NSEC; i++) {
         const section_def *d = &sections[i];
-        snprintf(one_sql[i], sizeof one_sql[i], "SELECT %s FROM %s WHERE %s = ?%s%s%s", d->cols,
-                 d->from, d->key, d->where, *d->order ? " ORDER BY " : "", d->order);
+        char limit[32] = "";
+        if (d->cap)
+            snprintf(limit, sizeof limit, " LIMIT %d", d->cap);
+        snprintf(one_sql[i], sizeof one_sql[i], "SELECT %s FROM %s WHERE %s = ?%s%s%s%s", d->cols,
+                 d->from, d->key, d->where, *d->order ? " ORDER BY " : "", d->order, limit);
         /* the key first: rows of a range come grouped by subscriber */
         snprintf(range_sql[i], sizeof range_sql[i],
                  "SELECT %s, %s FROM %s WHERE %s > ? AND %s <= ?%s ORDER BY %s%s%s", d->key,
@@ -173,7 +180,8 @@ err card_page(store *s, const char *after, int limit, card_page_fn fn, void *ctx
                 continue; /* a row whose subscriber is gone */
             if (!count[i * CARD_NSEC + k])
                 first[i * CARD_NSEC + k] = j;
-            count[i * CARD_NSEC + k]++;
+            if (!sections[k].cap || count[i * CARD_NSEC + k] < sections[k].cap)
+                count[i * CARD_NSEC + k]++;
         }
     }
     buf b;

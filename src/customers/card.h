@@ -1,7 +1,7 @@
 /*
  * card.h — the facts of one subscriber's 360 view, as a few query results ("sections"): the
- * profile, products, VAS, balance, line state and segments. Each section is read by one
- * query, written here once; each is rendered by its module's renderer from the rows,
+ * profile, products, VAS, balance, line state, segments and latest work orders. Each section is
+ * read by one query, written here once; each is rendered by its module's renderer from the rows,
  * whether they came from the store or from the card the subscriber directory keeps in
  * memory (an encoding of the same rows, refreshed by the engine after every change).
  * Internal to customers/.
@@ -20,8 +20,14 @@ enum {
     CARD_BALANCE,  /* the balance row, if any */
     CARD_LINE,     /* the line state row, if any */
     CARD_SEGMENTS, /* focus segments */
+    CARD_TICKETS,  /* the latest work orders (CARD_TICKETS_CAP at most; as many: maybe more) */
     CARD_NSEC
 };
+
+#define BRIEF_COLS                                                                                 \
+    "id, ticket_type, category, stage, status, created, assigned_group, sla_state,"                \
+    " resolution_due, escalated, repeat_of"
+#define CARD_TICKETS_CAP 65
 
 #define SUB_COLS                                                                                   \
     "msisdn, account_id, name, id_type, id_number, address, contacts, level, vip, points, area,"   \
@@ -53,7 +59,13 @@ err card_page(store *s, const char *after, int limit, card_page_fn fn, void *ctx
 /* Decode a card made by card_encode or card_page into `out`; false when it is not one. */
 bool card_decode(const uint8_t *p, size_t n, store_res *out[CARD_NSEC]);
 
-/* the renderers of the sections (each in its module) */
+/* the renderers of the sections (each in its module): written into `w` under `key`, or as
+   jansson values (the same text, parsed: for the resources that add to it) */
+void customers_products_write(jw *w, const char *key, const store_res *r, int tz);
+void customers_vas_write(jw *w, const char *key, const store_res *r, int tz);
+void customers_balance_write(jw *w, const char *key, const store_res *r);      /* no row: null */
+void customers_line_write(jw *w, const char *key, const store_res *r, int tz); /* no row: null */
+void customers_segments_write(jw *w, const char *key, const store_res *r);
 json_t *customers_products_json(const store_res *r, int tz);
 json_t *customers_vas_json(const store_res *r, int tz);
 json_t *customers_balance_json(const store_res *r);      /* NULL: no row */

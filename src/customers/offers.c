@@ -185,20 +185,31 @@ json_t *customers_products(store *s, const char *msisdn, int tz)
     return arr;
 }
 
-json_t *customers_products_json(const store_res *r, int tz)
+void customers_products_write(jw *w, const char *key, const store_res *r, int tz)
 {
-    json_t *arr = json_array();
+    jw_arr(w, key);
     for (int i = 0; i < store_rows(r); i++) {
         char t[40];
         time_iso(store_int(r, i, 3), tz, t, sizeof t);
-        json_t *a = json_load(store_text(r, i, 6));
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "id", store_text(r, i, 0),
-                           "offer", store_text(r, i, 1), "kind", store_text(r, i, 2), "name",
-                           store_text(r, i, 4), "startDate", t, "monthlyFeeFen",
-                           (json_int_t)store_int(r, i, 5), "allowance", a ? a : json_object()));
+        jw_obj(w, NULL);
+        jw_str(w, "id", store_text(r, i, 0));
+        jw_str(w, "offer", store_text(r, i, 1));
+        jw_str(w, "kind", store_text(r, i, 2));
+        jw_str(w, "name", store_text(r, i, 4));
+        jw_str(w, "startDate", t);
+        jw_int(w, "monthlyFeeFen", store_int(r, i, 5));
+        jw_raw(w, "allowance", store_text(r, i, 6), "{}");
+        jw_end_obj(w);
     }
-    return arr;
+    jw_end_arr(w);
+}
+
+json_t *customers_products_json(const store_res *r, int tz)
+{
+    jw w;
+    jw_init(&w);
+    customers_products_write(&w, NULL, r, tz);
+    return jw_parse(&w);
 }
 
 static json_t *render_products(cmd *c, store *reader, void *route_ctx)

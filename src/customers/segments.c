@@ -143,24 +143,34 @@ json_t *customers_segments(store *s, const char *msisdn)
     return arr;
 }
 
-json_t *customers_segments_json(const store_res *r)
+void customers_segments_write(jw *w, const char *key, const store_res *r)
 {
-    json_t *arr = json_array();
+    jw_arr(w, key);
     for (int i = 0; i < store_rows(r); i++) {
-        json_t *reasons = json_array();
+        jw_obj(w, NULL);
+        jw_str(w, "segment", store_text(r, i, 0));
+        jw_int(w, "score", store_int(r, i, 1));
+        jw_arr(w, "reasons");
         const char *t = store_text(r, i, 2);
         while (t && *t) {
             const char *semi = strchr(t, ';');
             size_t n = semi ? (size_t)(semi - t) : strlen(t);
             if (n)
-                json_array_append_new(reasons, json_stringn(t, n));
+                jw_strn(w, NULL, t, n);
             t = semi ? semi + 1 : t + n;
         }
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:I, s:o}", "segment", store_text(r, i, 0), "score",
-                                        (json_int_t)store_int(r, i, 1), "reasons", reasons));
+        jw_end_arr(w);
+        jw_end_obj(w);
     }
-    return arr;
+    jw_end_arr(w);
+}
+
+json_t *customers_segments_json(const store_res *r)
+{
+    jw w;
+    jw_init(&w);
+    customers_segments_write(&w, NULL, r);
+    return jw_parse(&w);
 }
 
 static const route routes[] = {

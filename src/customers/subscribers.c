@@ -84,30 +84,29 @@ static const char *normalize(const char *msisdn, char *out, size_t n)
 
 /* ---- rendering ---- */
 
-static json_t *sub_row(const store_res *r, int i, bool full, int tz)
+static void sub_write(jw *w, const char *key, const store_res *r, int i, bool full, int tz)
 {
-    char t[40], m[96];
-    json_t *o = json_object();
-    const char *msisdn = store_text(r, i, 0);
-    json_object_set_new(o, "id", json_string(msisdn));
-    char *href = xasprintf("/api/v1/subscribers/%s", msisdn);
-    json_object_set_new(o, "href", json_string(href));
-    free(href);
-    json_object_set_new(o, "msisdn", json_string(msisdn));
-    if (store_text(r, i, 1))
-        json_object_set_new(o, "accountId", json_string(store_text(r, i, 1)));
-    json_object_set_new(o, "name", json_string(store_text(r, i, 2)));
-    if (store_text(r, i, 3))
-        json_object_set_new(o, "idType", json_string(store_text(r, i, 3)));
-    if (store_text(r, i, 4)) {
+    char t[64], m[96];
+    const char *msisdn = store_text(r, i, 0), *v;
+    jw_obj(w, key);
+    jw_str(w, "id", msisdn);
+    snprintf(t, sizeof t, "/api/v1/subscribers/%s", msisdn);
+    jw_str(w, "href", t);
+    jw_str(w, "msisdn", msisdn);
+    if ((v = store_text(r, i, 1)))
+        jw_str(w, "accountId", v);
+    jw_str(w, "name", store_text(r, i, 2));
+    if ((v = store_text(r, i, 3)))
+        jw_str(w, "idType", v);
+    if ((v = store_text(r, i, 4))) {
         if (!full)
-            mask_id_number(store_text(r, i, 4), m, sizeof m);
-        json_object_set_new(o, "idNumber", json_string(full ? store_text(r, i, 4) : m));
+            mask_id_number(v, m, sizeof m);
+        jw_str(w, "idNumber", full ? v : m);
     }
-    if (store_text(r, i, 5)) {
+    if ((v = store_text(r, i, 5))) {
         if (!full)
-            mask_address(store_text(r, i, 5), m, sizeof m);
-        json_object_set_new(o, "address", json_string(full ? store_text(r, i, 5) : m));
+            mask_address(v, m, sizeof m);
+        jw_str(w, "address", full ? v : m);
     }
     json_t *contacts = json_load(store_text(r, i, 6));
     if (json_is_array(contacts) && !full) {
@@ -120,25 +119,35 @@ static json_t *sub_row(const store_res *r, int i, bool full, int tz)
                 json_object_set_new(c, "phone", json_string(m));
         }
     }
-    json_object_set_new(o, "contacts", json_is_array(contacts) ? contacts : json_array());
-    if (!json_is_array(contacts))
-        json_decref(contacts);
-    json_object_set_new(o, "level", json_string(store_text(r, i, 7)));
-    json_object_set_new(o, "vip", json_boolean(store_int(r, i, 8)));
-    json_object_set_new(o, "points", json_integer(store_int(r, i, 9)));
-    if (store_text(r, i, 10))
-        json_object_set_new(o, "area", json_string(store_text(r, i, 10)));
-    if (store_text(r, i, 11))
-        json_object_set_new(o, "attachment", json_string(store_text(r, i, 11)));
-    json_object_set_new(o, "status", json_string(store_text(r, i, 12)));
+    if (json_is_array(contacts))
+        jw_json(w, "contacts", contacts);
+    else
+        jw_raw(w, "contacts", NULL, "[]");
+    json_decref(contacts);
+    jw_str(w, "level", store_text(r, i, 7));
+    jw_bool(w, "vip", store_int(r, i, 8));
+    jw_int(w, "points", store_int(r, i, 9));
+    if ((v = store_text(r, i, 10)))
+        jw_str(w, "area", v);
+    if ((v = store_text(r, i, 11)))
+        jw_str(w, "attachment", v);
+    jw_str(w, "status", store_text(r, i, 12));
     time_iso(store_int(r, i, 13), tz, t, sizeof t);
-    json_object_set_new(o, "createdAt", json_string(t));
+    jw_str(w, "createdAt", t);
     time_iso(store_int(r, i, 14), tz, t, sizeof t);
-    json_object_set_new(o, "updatedAt", json_string(t));
-    json_object_set_new(o, "hasServicePassword", json_boolean(store_int(r, i, 15)));
-    json_object_set_new(o, "smsOptOut", json_boolean(store_int(r, i, 16)));
-    json_object_set_new(o, "masked", json_boolean(!full));
-    return o;
+    jw_str(w, "updatedAt", t);
+    jw_bool(w, "hasServicePassword", store_int(r, i, 15));
+    jw_bool(w, "smsOptOut", store_int(r, i, 16));
+    jw_bool(w, "masked", !full);
+    jw_end_obj(w);
+}
+
+static json_t *sub_row(const store_res *r, int i, bool full, int tz)
+{
+    jw w;
+    jw_init(&w);
+    sub_write(&w, NULL, r, i, full, tz);
+    return jw_parse(&w);
 }
 
 static json_t *sub_load(store *s, const char *msisdn, bool full, int tz)
@@ -778,35 +787,32 @@ static void otp_check(req *r)
 
 /* ---- the 360 view (grows with plans, balances, bills, line state in issue 3) ---- */
 
-#define BRIEF_COLS                                                                                 \
-    "id, ticket_type, category, stage, status, created, assigned_group, sla_state,"                \
-    " resolution_due, escalated, repeat_of"
-
-static json_t *brief_row(const store_res *r, int i, int tz)
+static void brief_write(jw *w, const store_res *r, int i, int tz)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(store_text(r, i, 0)));
-    char *href = xasprintf("/tmf-api/troubleTicket/v4/troubleTicket/%s", store_text(r, i, 0));
-    json_object_set_new(o, "href", json_string(href));
-    free(href);
+    char t[80];
+    const char *v;
+    jw_obj(w, NULL);
+    jw_str(w, "id", store_text(r, i, 0));
+    snprintf(t, sizeof t, "/tmf-api/troubleTicket/v4/troubleTicket/%s", store_text(r, i, 0));
+    jw_str(w, "href", t);
     static const char *const keys[] = {NULL, "ticketType", "category", "stage", "status"};
     for (int k = 1; k <= 4; k++)
-        if (store_text(r, i, k))
-            json_object_set_new(o, keys[k], json_string(store_text(r, i, k)));
-    char t[40];
+        if ((v = store_text(r, i, k)))
+            jw_str(w, keys[k], v);
     time_iso(store_int(r, i, 5), tz, t, sizeof t);
-    json_object_set_new(o, "creationDate", json_string(t));
-    if (store_text(r, i, 6))
-        json_object_set_new(o, "assignedGroup", json_string(store_text(r, i, 6)));
-    json_object_set_new(o, "slaState", json_string(store_text(r, i, 7)));
+    jw_str(w, "creationDate", t);
+    if ((v = store_text(r, i, 6)))
+        jw_str(w, "assignedGroup", v);
+    if ((v = store_text(r, i, 7)))
+        jw_str(w, "slaState", v);
     if (!store_isnull(r, i, 8)) {
         time_iso(store_int(r, i, 8), tz, t, sizeof t);
-        json_object_set_new(o, "expectedResolutionDate", json_string(t));
+        jw_str(w, "expectedResolutionDate", t);
     }
-    json_object_set_new(o, "escalated", json_boolean(store_int(r, i, 9)));
-    if (!store_isnull(r, i, 10))
-        json_object_set_new(o, "repeatOf", json_string(store_text(r, i, 10)));
-    return o;
+    jw_bool(w, "escalated", store_int(r, i, 9));
+    if ((v = store_text(r, i, 10)))
+        jw_str(w, "repeatOf", v);
+    jw_end_obj(w);
 }
 
 static bool is_open(const char *status)
@@ -820,51 +826,48 @@ static bool is_complaint(const char *type)
     return str_eq(type, "complaint") || str_eq(type, "faultReport");
 }
 
-#define BRIEF_ROWS 64 /* a customer's work orders read at once; more: asked for one by one */
-
 /*
- * The customer's work orders on the 360 view: the open ones (20 at most), the last 10, and
- * how many complaints and fault reports in 90 days. One query unless the customer has more
- * than BRIEF_ROWS work orders.
+ * The customer's work orders on the 360 view, from their latest (the card's section, at most
+ * CARD_TICKETS_CAP): the open ones (20 at most), the last 10, and how many complaints and
+ * fault reports in 90 days. When the section is full there may be more: the store is asked.
  */
-static void work_orders(store *s, const char *msisdn, int64_t now, int tz, json_t *o)
+static void work_orders(store *s, const store_res *r, const char *msisdn, int64_t now, int tz,
+                        jw *w)
 {
-    json_t *open = json_array(), *recent = json_array();
     int64_t since = now - 90LL * 86400000, complaints = 0;
-    store_res *r;
-    if (store_query(s,
-                    "SELECT " BRIEF_COLS " FROM tickets WHERE customer_id = ?"
-                    " ORDER BY created DESC, id DESC LIMIT ?",
-                    (store_val[]){SV_S(msisdn), SV_I(BRIEF_ROWS + 1)}, 2, &r) == ERR_OK) {
-        bool all = store_rows(r) <= BRIEF_ROWS;
-        for (int i = 0; i < store_rows(r) && i < BRIEF_ROWS; i++) {
-            if (i < 10)
-                json_array_append_new(recent, brief_row(r, i, tz));
-            if (all && is_open(store_text(r, i, 4)) && json_array_size(open) < 20)
-                json_array_append_new(open, brief_row(r, i, tz));
-            if (all && is_complaint(store_text(r, i, 1)) && store_int(r, i, 5) >= since)
-                complaints++;
-        }
-        store_res_free(r);
-        if (!all && store_query(s,
-                                "SELECT " BRIEF_COLS " FROM tickets WHERE customer_id = ? AND"
-                                " status IN ('acknowledged', 'inProgress', 'pending')"
-                                " ORDER BY created DESC, id DESC LIMIT 20",
-                                (store_val[]){SV_S(msisdn)}, 1, &r) == ERR_OK) {
-            for (int i = 0; i < store_rows(r); i++)
-                json_array_append_new(open, brief_row(r, i, tz));
-            store_res_free(r);
-        }
-        if (!all)
-            store_scalar(s,
-                         "SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND"
-                         " ticket_type IN ('complaint', 'faultReport') AND created >= ?",
-                         (store_val[]){SV_S(msisdn), SV_I(since)}, 2, 0, &complaints);
+    bool all = store_rows(r) < CARD_TICKETS_CAP;
+    jw_arr(w, "openWorkOrders");
+    store_res *q = NULL;
+    if (!all && store_query(s,
+                            "SELECT " BRIEF_COLS " FROM tickets WHERE customer_id = ? AND"
+                            " status IN ('acknowledged', 'inProgress', 'pending')"
+                            " ORDER BY created DESC, id DESC LIMIT 20",
+                            (store_val[]){SV_S(msisdn)}, 1, &q) == ERR_OK) {
+        for (int i = 0; i < store_rows(q); i++)
+            brief_write(w, q, i, tz);
     }
-    json_object_set_new(o, "openWorkOrders", open);
-    json_object_set_new(o, "recentWorkOrders", recent);
-    json_object_set_new(o, "workOrderStats",
-                        json_pack("{s:I}", "complaintsAndFaults90d", (json_int_t)complaints));
+    store_res_free(q);
+    for (int i = 0, n = 0; all && i < store_rows(r) && n < 20; i++)
+        if (is_open(store_text(r, i, 4))) {
+            brief_write(w, r, i, tz);
+            n++;
+        }
+    jw_end_arr(w);
+    jw_arr(w, "recentWorkOrders");
+    for (int i = 0; i < store_rows(r) && i < 10; i++)
+        brief_write(w, r, i, tz);
+    jw_end_arr(w);
+    for (int i = 0; all && i < store_rows(r); i++)
+        if (is_complaint(store_text(r, i, 1)) && store_int(r, i, 5) >= since)
+            complaints++;
+    if (!all)
+        store_scalar(s,
+                     "SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND"
+                     " ticket_type IN ('complaint', 'faultReport') AND created >= ?",
+                     (store_val[]){SV_S(msisdn), SV_I(since)}, 2, 0, &complaints);
+    jw_obj(w, "workOrderStats");
+    jw_int(w, "complaintsAndFaults90d", complaints);
+    jw_end_obj(w);
 }
 
 /* GET /api/v1/subscribers/{msisdn}/overview — masked; the agent's first screen */
@@ -888,24 +891,28 @@ static void sub_overview(req *r)
         return;
     }
     const store_res *prof = sec[CARD_PROFILE];
-    json_t *profile = sub_row(prof, 0, false, cc->tz);
     incident_where where = {!store_isnull(prof, 0, CARD_COL_POS), store_int(prof, 0, CARD_COL_POS),
                             store_text(prof, 0, CARD_COL_AREA)};
     /* A9: the known incidents affecting this customer, at once */
     json_t *incidents = assurance_incidents_for(cc->assurance, s, msisdn, &where, cc->tz);
-    json_t *bal = customers_balance_json(sec[CARD_BALANCE]),
-           *line = customers_line_json(sec[CARD_LINE], cc->tz);
-    json_t *o = json_object();
-    json_object_set_new(o, "profile", profile);
-    json_object_set_new(o, "segments", customers_segments_json(sec[CARD_SEGMENTS]));
-    json_object_set_new(o, "products", customers_products_json(sec[CARD_PRODUCTS], cc->tz));
-    json_object_set_new(o, "vas", customers_vas_json(sec[CARD_VAS], cc->tz));
+    /* written, not built: this is the hottest read there is */
+    jw w;
+    jw_init(&w);
+    jw_obj(&w, NULL);
+    sub_write(&w, "profile", prof, 0, false, cc->tz);
+    customers_segments_write(&w, "segments", sec[CARD_SEGMENTS]);
+    customers_products_write(&w, "products", sec[CARD_PRODUCTS], cc->tz);
+    customers_vas_write(&w, "vas", sec[CARD_VAS], cc->tz);
+    customers_balance_write(&w, "balance", sec[CARD_BALANCE]);
+    customers_line_write(&w, "line", sec[CARD_LINE], cc->tz);
+    work_orders(s, sec[CARD_TICKETS], msisdn, engine_now(req_engine(r)), cc->tz, &w);
     card_sections_free(sec);
-    json_object_set_new(o, "balance", bal ? bal : json_null());
-    json_object_set_new(o, "line", line ? line : json_null());
-    work_orders(s, msisdn, engine_now(req_engine(r)), cc->tz, o);
-    json_object_set_new(o, "incidents", incidents);
-    req_json(r, 200, o);
+    jw_json(&w, "incidents", incidents);
+    json_decref(incidents);
+    jw_end_obj(&w);
+    size_t len;
+    char *text = jw_take(&w, &len);
+    req_json_text(r, 200, text, len);
 }
 
 /* ---- TMF629 customer, for integrators ---- */
@@ -994,6 +1001,18 @@ void customers_on_event(void *ctx, const event_rec *ev)
     if (strcmp(ev->entity_type, "subscriber") == 0) {
         /* every change of a subscriber's facts is an event on it: read it again */
         directory_refresh(c->dir, engine_store(c->eng), ev->entity_id);
+    } else if (strcmp(ev->entity_type, "ticket") == 0) {
+        /* so is every change of a work order (whose customer never changes): its customer's */
+        store *s = engine_store(c->eng);
+        store_res *t;
+        if (store_query(s, "SELECT customer_id FROM tickets WHERE id = ?",
+                        (store_val[]){SV_I(strtoll(ev->entity_id, NULL, 10))}, 1, &t) == ERR_OK) {
+            if (store_text(t, 0, 0))
+                directory_refresh(c->dir, s, store_text(t, 0, 0));
+            store_res_free(t);
+        }
+    } else if (strcmp(ev->entity_type, "slaPolicy") == 0) {
+        directory_reset(c->dir); /* open work orders' due dates moved: build again */
     } else if (strcmp(ev->type, "segments.refreshed") == 0) {
         directory_reset(c->dir); /* every card's segments: build again */
     } else if (strcmp(ev->type, "topology.imported") == 0) {

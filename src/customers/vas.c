@@ -62,19 +62,29 @@ json_t *customers_vas(store *s, const char *msisdn, int tz)
     return arr;
 }
 
-json_t *customers_vas_json(const store_res *r, int tz)
+void customers_vas_write(jw *w, const char *key, const store_res *r, int tz)
 {
-    json_t *arr = json_array();
+    jw_arr(w, key);
     for (int i = 0; i < store_rows(r); i++) {
         char t[40];
         time_iso(store_int(r, i, 4), tz, t, sizeof t);
-        json_t *p = json_load(store_text(r, i, 3));
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:o, s:s}", "id", store_text(r, i, 0),
-                                        "vas", store_text(r, i, 1), "name", store_text(r, i, 2),
-                                        "params", p ? p : json_object(), "startDate", t));
+        jw_obj(w, NULL);
+        jw_str(w, "id", store_text(r, i, 0));
+        jw_str(w, "vas", store_text(r, i, 1));
+        jw_str(w, "name", store_text(r, i, 2));
+        jw_raw(w, "params", store_text(r, i, 3), "{}");
+        jw_str(w, "startDate", t);
+        jw_end_obj(w);
     }
-    return arr;
+    jw_end_arr(w);
+}
+
+json_t *customers_vas_json(const store_res *r, int tz)
+{
+    jw w;
+    jw_init(&w);
+    customers_vas_write(&w, NULL, r, tz);
+    return jw_parse(&w);
 }
 
 static json_t *render_vas(cmd *c, store *reader, void *route_ctx)

@@ -89,6 +89,8 @@ http_server *req_server(req *r);
 json_t *req_body(req *r);
 /* Answer with JSON (steals `body`; NULL = empty). */
 void req_json(req *r, int status, json_t *body);
+/* Answer with JSON text already written (jw_take); takes `text`. */
+void req_json_text(req *r, int status, char *text, size_t len);
 /* Answer with plain text (copied). */
 void req_text(req *r, int status, const char *content_type, const char *text);
 /* Answer with a problem. */

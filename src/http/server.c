@@ -195,6 +195,16 @@ void req_json(req *r, int status, json_t *body)
     r->state = ST_ANSWERED;
 }
 
+void req_json_text(req *r, int status, char *text, size_t len)
+{
+    free(r->resp);
+    r->status = status;
+    r->ctype = "application/json; charset=utf-8";
+    r->resp = text;
+    r->resp_len = len;
+    r->state = ST_ANSWERED;
+}
+
 void req_text(req *r, int status, const char *content_type, const char *text)
 {
     free(r->resp);

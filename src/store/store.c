@@ -181,9 +181,19 @@ const char *store_errmsg(store *s)
     return s->ops->errmsg(s);
 }
 
+/* a read snapshot asked for and not begun yet: begin it before the first statement */
+static err read_open(store *s)
+{
+    if (!s->read_wanted || s->read_open)
+        return ERR_OK;
+    s->read_open = true;
+    return s->ops->exec(s, "BEGIN", NULL, 0, NULL);
+}
+
 err store_exec(store *s, const char *sql, const store_val *args, int nargs)
 {
-    return s->ops->exec(s, sql, args, nargs, NULL);
+    err rc = read_open(s);
+    return rc ? rc : s->ops->exec(s, sql, args, nargs, NULL);
 }
 
 int64_t store_changes(store *s)
@@ -194,7 +204,8 @@ int64_t store_changes(store *s)
 err store_query(store *s, const char *sql, const store_val *args, int nargs, store_res **out)
 {
     *out = NULL;
-    return s->ops->exec(s, sql, args, nargs, out);
+    err rc = read_open(s);
+    return rc ? rc : s->ops->exec(s, sql, args, nargs, out);
 }
 
 err store_script(store *s, const char *sql)
@@ -259,13 +270,16 @@ char *store_insert_rows_sql(const store *s, const char *into, const char *row, i
 
 err store_read_begin(store *s)
 {
-    return store_is_pg(s) ? ERR_OK : store_exec(s, "BEGIN", NULL, 0);
+    /* begun with the first statement: a request answered from memory costs nothing here */
+    s->read_wanted = !store_is_pg(s);
+    return ERR_OK;
 }
 
 void store_read_end(store *s)
 {
-    if (!store_is_pg(s))
-        store_exec(s, "COMMIT", NULL, 0);
+    if (s->read_open)
+        s->ops->exec(s, "COMMIT", NULL, 0, NULL);
+    s->read_wanted = s->read_open = false;
 }
 
 err store_commit(store *s)

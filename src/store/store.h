@@ -73,7 +73,8 @@ err store_begin(store *s);
  * One snapshot for a run of reads on a reader connection. SQLite: a deferred transaction, so
  * the reads of one request see one state of the store, and the reader maps the file anew at
  * most once per request (SQLite unmaps a reader's file whenever the WAL moved since its last
- * read transaction). PostgreSQL: nothing; each statement is its own snapshot.
+ * read transaction); begun with the first statement, so a run without any costs nothing.
+ * PostgreSQL: nothing; each statement is its own snapshot.
  */
 err store_read_begin(store *s);
 void store_read_end(store *s);

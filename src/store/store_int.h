@@ -30,6 +30,7 @@ struct store {
     const struct store_ops *ops;
     void *impl;
     bool writer;
+    bool read_wanted, read_open; /* store_read_begin: asked for / begun */
     int64_t changes;
     int savepoints;
     char errbuf[512];

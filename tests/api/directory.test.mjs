@@ -145,9 +145,20 @@ describe('the subscriber directory', () => {
     assert.equal((await agree('VAS subscribed')).vas.length, 1);
     line = await ok(await srv.api('PUT', `${base}/line`, { token: integ, body: { online: false, signalDbm: -101, terminal: '华为 WS7200' } }));
     assert.equal((await agree('line reported')).line.signalDbm, -101);
-    // segments are recomputed for everyone: the cards are built again (the store answers meanwhile)
+    // work orders: a new one is open at once; resolved, it is open no more
+    const TT = '/tmf-api/troubleTicket/v4/troubleTicket';
+    const tickets = [];
     for (let i = 0; i < 3; i++)
-      await ok(await srv.api('POST', '/tmf-api/troubleTicket/v4/troubleTicket', { token: agent, body: { description: `卡片投诉${i}`, severity: 'Minor', ticketType: 'complaint', category: '网速慢', relatedParty: [{ id: m, role: 'customer' }] } }), 201);
+      tickets.push(await ok(await srv.api('POST', TT, { token: agent, body: { description: `卡片投诉${i}`, severity: 'Minor', ticketType: 'complaint', category: '网速慢', relatedParty: [{ id: m, role: 'customer' }] } }), 201));
+    let wo = await agree('work orders created');
+    assert.deepEqual(wo.openWorkOrders.map((t) => t.id).sort(), tickets.map((t) => t.id).sort());
+    assert.equal(wo.workOrderStats.complaintsAndFaults90d, 3);
+    await ok(await srv.api('PATCH', `${TT}/${tickets[0].id}`, { token: agent, body: { stage: 'resolvedAtFirstLine', statusChangeReason: '已解释' } }));
+    wo = await agree('a work order resolved');
+    assert.equal(wo.openWorkOrders.length, 2);
+    const stored = (await srv.api('GET', `${TT}/${tickets[0].id}`, { token: agent })).json;
+    assert.equal(wo.recentWorkOrders.find((t) => t.id === tickets[0].id).status, stored.status);
+    // segments are recomputed for everyone: the cards are built again (the store answers meanwhile)
     await ok(await srv.api('POST', '/api/v1/segments/refresh', { token: sup }));
     await ready();
     const ov = await agree('segments refreshed');
