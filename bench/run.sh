@@ -8,7 +8,7 @@ BIN=${SHOUYE_BIN:-$PWD/build-release/shouye}
 SECS=${BENCH_SECONDS:-10}
 CONN=${BENCH_CONNECTIONS:-64}
 LIST_N=${BENCH_LIST_TICKETS:-1000000}
-SUBS_N=${BENCH_SUBSCRIBERS:-1000000}
+SUBS_N=${BENCH_SUBSCRIBERS:-10000000}
 mkdir -p bench/out
 OUT=bench/out/latest.jsonl
 : > "$OUT"
@@ -32,8 +32,8 @@ login() { # port
   curl -sf -X POST "http://127.0.0.1:$1/api/v1/login" -H 'Content-Type: application/json' \
     -d '{"username":"agent1","password":"shouye-demo"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])'
 }
-wrkjson() { # url mode seconds [connections] → the WRKJSON object
-  BENCH_MODE=$2 wrk -t2 -c"${4:-$CONN}" -d"$3"s --latency -s bench/wrk.lua "$1" 2>/dev/null | sed -n 's/^WRKJSON //p'
+wrkjson() { # url mode seconds [connections] → the WRKJSON object (BENCH_THREADS: wrk's, 2)
+  BENCH_MODE=$2 wrk -t"${BENCH_THREADS:-2}" -c"${4:-$CONN}" -d"$3"s --latency -s bench/wrk.lua "$1" 2>/dev/null | sed -n 's/^WRKJSON //p'
 }
 # (until 2026-11-29 this asked mode "get", which requested a work order by id, not /healthz:
 # earlier "healthz_rps" figures and their ratios were against GET /troubleTicket/{id})
@@ -108,35 +108,59 @@ PY
 done < "$tmp/list.jsonl"
 list_rss=$(rss_mb "$pid")
 kill "$pid"; wait "$pid" 2>/dev/null || true
-note "customer 360 overview over $SUBS_N subscribers"
-SHOUYE_ADMIN_PASSWORD=bench-admin "$BIN" init --db "$tmp/c.db" >/dev/null
-t0=$(date +%s.%N)
-"$BIN" demo --db "$tmp/c.db" --subscribers "$SUBS_N" >/dev/null
-t1=$(date +%s.%N)
-size=$(stat -c %s "$tmp/c.db")
-emit "{\"bench\":\"demo_subscribers\",\"subscribers\":$SUBS_N,\"seconds\":$(python3 -c "print(round($t1-$t0,2))"),\"store_mb\":$(python3 -c "print(round($size/1048576,1))")}"
 rm -f "$tmp/l.db" "$tmp/l.db-wal" "$tmp/l.db-shm"
+# a demo operator: N subscribers with their plans, packs, VAS, balances and line states, and
+# N/5 work orders of the last 90 days
+demo_timed() { # db subscribers → emits demo_subscribers
+  local tickets=$(($2 / 5)) t0 t1 size
+  SHOUYE_ADMIN_PASSWORD=bench-admin "$BIN" init --db "$1" >/dev/null
+  t0=$(date +%s.%N)
+  "$BIN" demo --db "$1" --subscribers "$2" --tickets "$tickets" >/dev/null
+  t1=$(date +%s.%N)
+  size=$(stat -c %s "$1")
+  emit "{\"bench\":\"demo_subscribers\",\"subscribers\":$2,\"tickets\":$tickets,\"seconds\":$(python3 -c "print(round($t1-$t0,2))"),\"store_mb\":$(python3 -c "print(round($size/1048576,1))")}"
+}
+if [ "$SUBS_N" != 1000000 ]; then
+  note "demo generation for 1,000,000 subscribers"
+  demo_timed "$tmp/d.db" 1000000
+  rm -f "$tmp/d.db" "$tmp/d.db-wal" "$tmp/d.db-shm"
+fi
+note "customer 360 overview over $SUBS_N subscribers"
+demo_timed "$tmp/c.db" "$SUBS_N"
 port=$(freeport)
+t0=$(date +%s.%N)
 pid=$(serve "$tmp/c.db" "$port")
+# the cards are built in the background after start; the overview is measured on them
+metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+for _ in $(seq 3000); do [ "$(metric shouye_directory_ready)" = 1 ] && break; sleep 0.2; done
+t1=$(date +%s.%N)
+emit "{\"bench\":\"subscriber_cards\",\"subscribers\":$(metric shouye_directory_subscribers),\"built_s\":$(python3 -c "print(round($t1-$t0,1))"),\"memory_mb\":$(python3 -c "print(round($(metric shouye_directory_bytes)/1048576,1))")}"
 export BENCH_TOKEN; BENCH_TOKEN=$(login "$port")
 h=$(healthz "$port" "$SECS")
-r=$(BENCH_MAXID=$SUBS_N wrkjson "http://127.0.0.1:$port/api/v1/subscribers/x/overview" overview "$SECS")
+# One load thread: on two cores a second wrk thread takes the server's other core, and the
+# tail then measures the scheduler. Each run is next to /healthz measured the same way.
+OVC=${BENCH_OVERVIEW_CONNECTIONS:-8}
+for run in 1 2 3; do
+  hz=$(BENCH_THREADS=1 wrkjson "http://127.0.0.1:$port/healthz" healthz 5 "$OVC")
+  r=$(BENCH_THREADS=1 BENCH_MAXID=$SUBS_N wrkjson "http://127.0.0.1:$port/api/v1/subscribers/x/overview" overview "$SECS" "$OVC")
+  emit "$(python3 - "$r" "$hz" "$SUBS_N" "$run" "$OVC" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); h = json.loads(sys.argv[2])
+print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3]), "run": int(sys.argv[4]),
+  "connections": int(sys.argv[5]), "threads": 1, "rps": r["rps"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+  "max_ms": r["max_ms"], "errors": r["non2xx"] + r["socket_errors"], "healthz_rps": h["rps"],
+  "healthz_p99_ms": h["p99_ms"], "ratio": round(r["rps"] / h["rps"], 4)}))
+PY
+)"
+done
+# many callers at once: throughput when the line is saturated
+r=$(BENCH_THREADS=1 BENCH_MAXID=$SUBS_N wrkjson "http://127.0.0.1:$port/api/v1/subscribers/x/overview" overview "$SECS" 64)
 emit "$(python3 - "$r" "$h" "$SUBS_N" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1]); h = float(sys.argv[2])
-print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3]), "rps": r["rps"],
-  "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "max_ms": r["max_ms"], "errors": r["non2xx"] + r["socket_errors"],
-  "healthz_rps": h, "ratio": round(r["rps"] / h, 4), "connections": 64}))
-PY
-)"
-# the same lookup with 16 callers at once: latency when the line is not saturated
-r16=$(BENCH_MAXID=$SUBS_N wrkjson "http://127.0.0.1:$port/api/v1/subscribers/x/overview" overview "$SECS" 16)
-emit "$(python3 - "$r16" "$h" "$SUBS_N" <<'PY'
-import json, sys
-r = json.loads(sys.argv[1]); h = float(sys.argv[2])
-print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3]), "rps": r["rps"],
-  "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "max_ms": r["max_ms"], "errors": r["non2xx"] + r["socket_errors"],
-  "healthz_rps": h, "ratio": round(r["rps"] / h, 4), "connections": 16}))
+print(json.dumps({"bench": "overview_by_number", "subscribers": int(sys.argv[3]), "run": 0, "connections": 64,
+  "threads": 1, "rps": r["rps"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "max_ms": r["max_ms"],
+  "errors": r["non2xx"] + r["socket_errors"], "healthz_rps": h, "ratio": round(r["rps"] / h, 4)}))
 PY
 )"
 note "assurance on the same store: signal ingestion, crossing → incident, impact, enqueue"
@@ -156,22 +180,32 @@ c = by["create_durable"]
 lists = [r for r in rows if r["bench"] == "list_filtered"]
 worst_p50 = max(r["p50_ms"] for r in lists)
 first = lists[0]
-ov = {r["connections"]: r for r in rows if r["bench"] == "overview_by_number"}
-o64, o16 = ov.get(64, {}), ov.get(16, {})
+ovs = [r for r in rows if r["bench"] == "overview_by_number" and r["run"] > 0]
+o64 = next((r for r in rows if r["bench"] == "overview_by_number" and r["run"] == 0), {})
+med = lambda xs: sorted(xs)[len(xs) // 2] if xs else None
+ov_rps, ov_p99 = med([r["rps"] for r in ovs]), med([r["p99_ms"] for r in ovs])
+hz_p99 = med([r["healthz_p99_ms"] for r in ovs])
+demo1m = next((r for r in rows if r["bench"] == "demo_subscribers" and r["subscribers"] == 1000000), {})
+cards = by.get("subscriber_cards", {})
 sig, cross = by.get("signals_ingest", {}), by.get("crossing_to_incident", {})
 imp, enq, sms = by.get("incident_impact", {}), by.get("notifications_enqueue", {}), by.get("sms_through_kannel", {})
 print(json.dumps({"bench": "summary", "seconds": int(sys.argv[2]),
   "signals_per_s": sig.get("per_s"), "crossing_p99_ms": cross.get("p99_ms"),
   "impact_open_ms": imp.get("open_ms"), "impact_affected": imp.get("affected"),
   "enqueue_per_s": enq.get("per_s"), "sms_kannel_per_s": sms.get("per_s"),
+  "demo_1m_seconds": demo1m.get("seconds"), "cards_built_s": cards.get("built_s"),
+  "cards_memory_mb": cards.get("memory_mb"),
+  "overview_subscribers": ovs[0]["subscribers"] if ovs else None,
+  "overview_median_rps": ov_rps, "overview_median_p99_ms": ov_p99, "healthz_median_p99_ms": hz_p99,
+  "overview_runs_meeting_both": sum(1 for r in ovs if r["rps"] >= 20000 and r["p99_ms"] <= 2),
   "overview_rps_64": o64.get("rps"), "overview_p99_ms_64": o64.get("p99_ms"),
-  "overview_rps_16": o16.get("rps"), "overview_p99_ms_16": o16.get("p99_ms"),
   "create_rps": c["rps"], "create_p99_ms": c["p99_ms"], "create_over_healthz": c["ratio"],
   "list_first_filter_p50_ms": first["p50_ms"], "list_worst_p50_ms": worst_p50,
   "goals": {"create_rps_ge_20000": c["rps"] >= 20000, "ratio_ge_0_3": c["ratio"] >= 0.3,
             "create_p99_le_20ms": c["p99_ms"] <= 20, "list_le_50ms": worst_p50 <= 50,
-            "overview_p99_le_2ms": min(o64.get("p99_ms", 99), o16.get("p99_ms", 99)) <= 2,
-            "overview_rps_ge_20000": max(o64.get("rps", 0), o16.get("rps", 0)) >= 20000,
+            "demo_1m_le_60s": demo1m.get("seconds", 1e9) <= 60,
+            "overview_median_p99_le_2ms": (ov_p99 or 99) <= 2,
+            "overview_median_rps_ge_20000": (ov_rps or 0) >= 20000,
             "signals_ge_100000": sig.get("per_s", 0) >= 100000,
             "crossing_p99_le_100ms": cross.get("p99_ms", 1e9) <= 100,
             "impact_le_200ms": imp.get("open_ms", 1e9) <= 200,

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-  libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev libzstd-dev
   libcurl4-openssl-dev postgresql postgresql-contrib kannel kannel-extras wrk sqlite3 curl
   snmptrapd snmp chromium fonts-wqy-microhei
 )

@@ -62,7 +62,7 @@ static const option_def options[] = {
     {"sms_rate", "SHOUYE_SMS_RATE", "proactive SMS released per second per incident"},
     {"web_root", "SHOUYE_WEB_ROOT", "directory of the built browser app (\"\" for none)"},
     {"subscriber_cards", "SHOUYE_SUBSCRIBER_CARDS",
-     "on | off: keep every subscriber's 360-view facts in memory (~400 B a subscriber)"},
+     "on | off: keep every subscriber's 360-view facts in memory (~175 B a subscriber)"},
 };
 
 err app_config_set(app_config *c, const char *key, const char *v, problem *p)

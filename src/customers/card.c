@@ -91,11 +91,13 @@ bool card_sections(store *s, directory *d, const char *msisdn, store_res *out[CA
 {
     memset(out, 0, sizeof(store_res *) * CARD_NSEC);
     if (d) {
+        buf b;
+        buf_init(&b, 0);
         directory_lock(d);
-        const uint8_t *p;
-        size_t n;
-        bool hit = directory_card(d, msisdn, &p, &n) && card_decode(p, n, out);
+        bool hit = directory_card(d, msisdn, &b);
         directory_unlock(d);
+        hit = hit && card_decode((const uint8_t *)b.data, b.len, out);
+        buf_free(&b);
         if (hit)
             return true;
     }

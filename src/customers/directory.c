@@ -35,15 +35,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zdict.h>
+#include <zstd.h>
 
 #define PAGE_ROWS 20000
+#define DICT_BYTES (32 * 1024) /* the cards' dictionary, trained on the first page */
+#define DICT_MIN_SAMPLES 1000  /* fewer cards than this: kept as they are */
 #define PAGE_SQL_LIMIT " LIMIT 20000"
 
 typedef struct {
     uint64_t key;  /* 0 = empty */
     int32_t pos;   /* -1 = no attachment */
     uint32_t area; /* 0 = none, else index + 1 into areas */
-    uint8_t *card; /* NULL, or a 4-byte length and the sections (card_encode) */
+    uint8_t *card; /* NULL, or a card: the sections' length and the kept length (4 bytes each),
+                      how they are kept (1 byte: 0 as they are, 1 zstd with the table's
+                      dictionary) and the kept bytes */
 } slot;
 
 typedef struct {
@@ -54,6 +60,9 @@ typedef struct {
     uint32_t nareas, careas;
     uint32_t *ahash; /* area index + 1, open addressing */
     size_t acap;
+    ZSTD_CDict *cdict; /* the cards' dictionary, NULL: none */
+    ZSTD_DDict *ddict;
+    size_t dict_bytes;
 } table;
 
 struct directory {
@@ -72,6 +81,7 @@ struct directory {
        takes them from the current one (refreshed after their change) or forgets them */
     uint64_t *touched;
     size_t ntouched, ctouched;
+    ZSTD_CCtx *cctx; /* under mu: the engine's refreshes, the builder's moves */
 };
 
 /* digits only, 1…17 of them, with their count in the top bits ("0123" ≠ "123"); 0 = no key */
@@ -107,20 +117,77 @@ static void card_free(table *t, uint8_t *card)
     free(card);
 }
 
-static uint8_t *card_new(table *t, const buf *b)
+#define CARD_HEAD 9
+
+/* a card of the sections in `b`, compressed with t's dictionary when it has one */
+static uint8_t *card_new(const table *t, const buf *b, ZSTD_CCtx *cctx)
 {
-    uint8_t *card = xmalloc(4 + b->len);
     uint32_t n = (uint32_t)b->len;
+    uint8_t *z = NULL;
+    size_t zn = 0;
+    if (t->cdict && cctx) {
+        z = xmalloc(ZSTD_compressBound(b->len));
+        zn = ZSTD_compress_usingCDict(cctx, z, ZSTD_compressBound(b->len), b->data, b->len,
+                                      t->cdict);
+        if (ZSTD_isError(zn) || zn >= b->len)
+            zn = 0;
+    }
+    uint32_t kept = (uint32_t)(zn ? zn : b->len);
+    uint8_t *card = xmalloc(CARD_HEAD + kept);
     memcpy(card, &n, 4);
-    memcpy(card + 4, b->data, b->len);
-    t->card_bytes += malloc_usable_size(card);
+    memcpy(card + 4, &kept, 4);
+    card[8] = zn ? 1 : 0;
+    memcpy(card + CARD_HEAD, zn ? z : (const uint8_t *)b->data, kept);
+    free(z);
     return card;
+}
+
+/* each thread that reads cards has its own decompression context */
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+static void dctx_free(void *p)
+{
+    ZSTD_freeDCtx(p);
+}
+static void dctx_init(void)
+{
+    pthread_key_create(&dctx_key, dctx_free);
+}
+
+/* the sections of a card of table t, into `out` */
+static bool card_open(const table *t, const uint8_t *card, buf *out)
+{
+    uint32_t n, kept;
+    memcpy(&n, card, 4);
+    memcpy(&kept, card + 4, 4);
+    out->len = 0;
+    if (card[8] == 0)
+        return buf_add(out, card + CARD_HEAD, n) == ERR_OK;
+    if (!t->ddict)
+        return false;
+    pthread_once(&dctx_once, dctx_init);
+    ZSTD_DCtx *dctx = pthread_getspecific(dctx_key);
+    if (!dctx) {
+        dctx = ZSTD_createDCtx();
+        pthread_setspecific(dctx_key, dctx);
+    }
+    if (out->alloc < (size_t)n + 1) {
+        out->data = xrealloc(out->data, (size_t)n + 1);
+        out->alloc = (size_t)n + 1;
+    }
+    size_t got = ZSTD_decompress_usingDDict(dctx, out->data, n, card + CARD_HEAD, kept, t->ddict);
+    if (ZSTD_isError(got) || got != n)
+        return false;
+    out->len = n;
+    return true;
 }
 
 static void table_free(table *t)
 {
     for (size_t i = 0; i < t->cap; i++)
         free(t->slots[i].card);
+    ZSTD_freeCDict(t->cdict);
+    ZSTD_freeDDict(t->ddict);
     free(t->slots);
     for (uint32_t i = 0; i < t->nareas; i++)
         free(t->areas[i]);
@@ -168,6 +235,7 @@ static void put_slot(table *t, slot s)
     else
         card_free(t, t->slots[i].card);
     t->slots[i] = s;
+    t->card_bytes += s.card ? malloc_usable_size(s.card) : 0;
 }
 
 /* linear probing: delete by shifting the following run back (no tombstones) */
@@ -225,12 +293,16 @@ static uint32_t area_id(table *t, const char *area)
 
 typedef struct {
     table *t;
+    ZSTD_CCtx *cctx;
+    buf samples; /* training: the first page's cards, end to end */
+    size_t *sizes, nsizes;
 } fill_ctx;
 
 /* a page's subscriber with its card (card_page: the number, then the profile's columns) */
 static void fill_card(void *ctx, const store_res *page, int i, const uint8_t *card, size_t n)
 {
-    table *t = ((fill_ctx *)ctx)->t;
+    fill_ctx *fc = ctx;
+    table *t = fc->t;
     uint64_t k = key_of(store_text(page, i, 0));
     int64_t pos =
         store_isnull(page, i, 1 + CARD_COL_POS) ? -1 : store_int(page, i, 1 + CARD_COL_POS);
@@ -238,14 +310,51 @@ static void fill_card(void *ctx, const store_res *page, int i, const uint8_t *ca
         return; /* asked of the store */
     buf b = {.data = (char *)card, .len = n};
     put_slot(t, (slot){k, (int32_t)pos, area_id(t, store_text(page, i, 1 + CARD_COL_AREA)),
-                       card_new(t, &b)});
+                       card_new(t, &b, fc->cctx)});
+}
+
+static void sample_card(void *ctx, const store_res *page, int i, const uint8_t *card, size_t n)
+{
+    (void)page;
+    fill_ctx *fc = ctx;
+    buf_add(&fc->samples, card, n);
+    fc->sizes[i] = n;
+    fc->nsizes = (size_t)i + 1;
+}
+
+/*
+ * The dictionary the cards are compressed with, trained on the first page: most of a card is
+ * what many cards say (column names do not appear, but plan names, allowances, areas, dates,
+ * statuses do), so each keeps little more than what is its own — ~3× smaller.
+ */
+static void train(store *s, fill_ctx *fc)
+{
+    fc->sizes = xcalloc(PAGE_ROWS, sizeof *fc->sizes);
+    buf_init(&fc->samples, 0);
+    int n = 0;
+    char last[32];
+    if (card_page(s, "", PAGE_ROWS, sample_card, fc, &n, last, sizeof last) == ERR_OK &&
+        fc->nsizes >= DICT_MIN_SAMPLES) {
+        void *dict = xmalloc(DICT_BYTES);
+        size_t len = ZDICT_trainFromBuffer(dict, DICT_BYTES, fc->samples.data, fc->sizes,
+                                           (unsigned)fc->nsizes);
+        if (!ZDICT_isError(len)) {
+            fc->t->cdict = ZSTD_createCDict(dict, len, 3);
+            fc->t->ddict = ZSTD_createDDict(dict, len);
+            fc->t->dict_bytes = 2 * len;
+        }
+        free(dict);
+    }
+    buf_free(&fc->samples);
+    free(fc->sizes);
 }
 
 /* with cards: one pass in number order, a page of subscribers and their cards at a time */
 static err fill_cards(directory *d, store *s, table *t)
 {
     char last[32] = "";
-    fill_ctx fc = {t};
+    fill_ctx fc = {t, ZSTD_createCCtx(), {0}, NULL, 0};
+    train(s, &fc);
     err rc = ERR_OK;
     while (!rc && !atomic_load(&d->stop)) {
         int n = 0;
@@ -253,6 +362,7 @@ static err fill_cards(directory *d, store *s, table *t)
         if (n < PAGE_ROWS)
             break;
     }
+    ZSTD_freeCCtx(fc.cctx);
     return rc;
 }
 
@@ -312,6 +422,8 @@ static err fill(directory *d, table *t)
 static void *builder(void *arg)
 {
     directory *d = arg;
+    buf moving;
+    buf_init(&moving, 0);
     pthread_mutex_lock(&d->mu);
     while (d->built_gen != d->gen && !atomic_load(&d->stop)) {
         unsigned gen = d->gen;
@@ -320,17 +432,19 @@ static void *builder(void *arg)
         err rc = fill(d, &t);
         pthread_mutex_lock(&d->mu);
         if (!rc && gen == d->gen) {
+            if (!d->cctx)
+                d->cctx = ZSTD_createCCtx();
             pthread_rwlock_wrlock(&d->rw);
             for (size_t i = 0; i < d->ntouched; i++) {
                 del_slot(&t, d->touched[i]);
                 slot *cur = find_slot(&d->t, d->touched[i]);
-                if (cur) { /* refreshed after its change: move it over, card and all */
+                if (cur) { /* refreshed after its change: move it over, its card kept anew */
                     const char *area = cur->area ? d->t.areas[cur->area - 1] : NULL;
-                    slot moved = {cur->key, cur->pos, area_id(&t, area), cur->card};
-                    d->t.card_bytes -= cur->card ? malloc_usable_size(cur->card) : 0;
-                    t.card_bytes += cur->card ? malloc_usable_size(cur->card) : 0;
-                    cur->card = NULL;
-                    put_slot(&t, moved);
+                    uint8_t *card = NULL;
+                    if (cur->card && card_open(&d->t, cur->card, &moving))
+                        card = card_new(&t, &moving, d->cctx);
+                    if (!cur->card || card)
+                        put_slot(&t, (slot){cur->key, cur->pos, area_id(&t, area), card});
                 }
             }
             d->ntouched = 0;
@@ -351,6 +465,7 @@ static void *builder(void *arg)
     d->ntouched = 0;
     pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->mu);
+    buf_free(&moving);
     return NULL;
 }
 
@@ -428,6 +543,7 @@ void directory_free(directory *d)
         pthread_join(d->thread, NULL);
     table_free(&d->t);
     free(d->touched);
+    ZSTD_freeCCtx(d->cctx);
     free(d->url);
     pthread_rwlock_destroy(&d->rw);
     pthread_mutex_destroy(&d->mu);
@@ -458,17 +574,11 @@ bool directory_find(const directory *d, const char *msisdn, bool *has_pos, int64
     return true;
 }
 
-bool directory_card(const directory *d, const char *msisdn, const uint8_t **p, size_t *n)
+bool directory_card(const directory *d, const char *msisdn, buf *out)
 {
     uint64_t k = d->ready ? key_of(msisdn) : 0;
     const slot *s = k ? find_slot(&d->t, k) : NULL;
-    if (!s || !s->card)
-        return false;
-    uint32_t len;
-    memcpy(&len, s->card, 4);
-    *p = s->card + 4;
-    *n = len;
-    return true;
+    return s && s->card && card_open(&d->t, s->card, out);
 }
 
 /* under mu: a build running now must not keep what it read of `k` */
@@ -517,10 +627,14 @@ void directory_refresh(directory *d, store *s, const char *msisdn)
     bool keep = store_rows(prof) == 1 && pos <= INT32_MAX && pos >= -1;
     pthread_mutex_lock(&d->mu);
     touch(d, k);
+    if (d->cards && !d->cctx)
+        d->cctx = ZSTD_createCCtx();
+    /* the table (its dictionary) changes only under mu */
+    uint8_t *card = keep && d->cards ? card_new(&d->t, &b, d->cctx) : NULL;
     pthread_rwlock_wrlock(&d->rw);
     if (keep)
-        put_slot(&d->t, (slot){k, (int32_t)pos, area_id(&d->t, store_text(prof, 0, CARD_COL_AREA)),
-                               d->cards ? card_new(&d->t, &b) : NULL});
+        put_slot(&d->t,
+                 (slot){k, (int32_t)pos, area_id(&d->t, store_text(prof, 0, CARD_COL_AREA)), card});
     else /* gone, or the store could not say: ask it next time */
         del_slot(&d->t, k);
     pthread_rwlock_unlock(&d->rw);
@@ -547,7 +661,8 @@ size_t directory_size(directory *d, size_t *bytes)
     pthread_rwlock_rdlock(&d->rw);
     size_t n = d->t.n;
     if (bytes)
-        *bytes = d->t.cap * sizeof(slot) + d->t.acap * sizeof(uint32_t) + d->t.card_bytes;
+        *bytes = d->t.cap * sizeof(slot) + d->t.acap * sizeof(uint32_t) + d->t.card_bytes +
+                 d->t.dict_bytes;
     pthread_rwlock_unlock(&d->rw);
     return n;
 }

@@ -39,10 +39,11 @@ bool directory_find(const directory *d, const char *msisdn, bool *has_pos, int64
                     const char **area);
 
 /*
- * Under the lock: the card of `msisdn` (*p, *n: its bytes, valid until unlock; card_decode
- * reads them); false when the store must be asked.
+ * Under the lock: the card of `msisdn` into `out` (its bytes, as card_encode wrote them;
+ * card_decode reads them); false when the store must be asked.
  */
-bool directory_card(const directory *d, const char *msisdn, const uint8_t **p, size_t *n);
+typedef struct buf buf;
+bool directory_card(const directory *d, const char *msisdn, buf *out);
 
 /* The engine changed where a subscriber hangs or lives: forget it (before the commit). */
 void directory_forget(directory *d, const char *msisdn);
