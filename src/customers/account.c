@@ -27,14 +27,12 @@ static void yuan(int64_t fen, char *out, size_t n)
 
 json_t *customers_balance(store *s, const char *msisdn)
 {
-    store_res *r = card_query(s, CARD_BALANCE, msisdn);
-    json_t *o = customers_balance_json(r);
-    store_res_free(r);
-    return o;
+    return card_section_json(s, CARD_BALANCE, msisdn, 480);
 }
 
-void customers_balance_write(jw *w, const char *key, const store_res *r)
+void customers_balance_write(jw *w, const char *key, const store_res *r, int tz)
 {
+    (void)tz;
     if (!store_rows(r)) {
         jw_null(w, key);
         return;
@@ -58,25 +56,9 @@ void customers_balance_write(jw *w, const char *key, const store_res *r)
     jw_end_obj(w);
 }
 
-json_t *customers_balance_json(const store_res *r)
-{
-    jw w;
-    jw_init(&w);
-    customers_balance_write(&w, NULL, r);
-    json_t *o = jw_parse(&w);
-    if (json_is_null(o)) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 json_t *customers_line(store *s, const char *msisdn, int tz)
 {
-    store_res *r = card_query(s, CARD_LINE, msisdn);
-    json_t *o = customers_line_json(r, tz);
-    store_res_free(r);
-    return o;
+    return card_section_json(s, CARD_LINE, msisdn, tz);
 }
 
 void customers_line_write(jw *w, const char *key, const store_res *r, int tz)
@@ -97,19 +79,6 @@ void customers_line_write(jw *w, const char *key, const store_res *r, int tz)
         jw_str(w, "lastSeen", t);
     }
     jw_end_obj(w);
-}
-
-json_t *customers_line_json(const store_res *r, int tz)
-{
-    jw w;
-    jw_init(&w);
-    customers_line_write(&w, NULL, r, tz);
-    json_t *o = jw_parse(&w);
-    if (json_is_null(o)) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
 }
 
 static json_t *render_balance(cmd *c, store *reader, void *route_ctx)

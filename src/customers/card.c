@@ -110,6 +110,28 @@ bool card_sections(store *s, directory *d, const char *msisdn, store_res *out[CA
     return true;
 }
 
+json_t *card_section_json(store *s, int sec, const char *msisdn, int tz)
+{
+    static void (*const writers[CARD_NSEC])(jw *, const char *, const store_res *, int) = {
+        [CARD_PRODUCTS] = customers_products_write, [CARD_VAS] = customers_vas_write,
+        [CARD_BALANCE] = customers_balance_write,   [CARD_LINE] = customers_line_write,
+        [CARD_SEGMENTS] = customers_segments_write,
+    };
+    store_res *r = writers[sec] ? card_query(s, sec, msisdn) : NULL;
+    if (!r) /* the store failed: as if there were none */
+        return sec == CARD_BALANCE || sec == CARD_LINE ? NULL : json_array();
+    jw w;
+    jw_init(&w);
+    writers[sec](&w, NULL, r, tz);
+    store_res_free(r);
+    json_t *v = jw_parse(&w);
+    if (json_is_null(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
 err card_encode(store *s, const char *msisdn, buf *out)
 {
     for (int i = 0; i < CARD_NSEC; i++) {

@@ -59,17 +59,18 @@ err card_page(store *s, const char *after, int limit, card_page_fn fn, void *ctx
 /* Decode a card made by card_encode or card_page into `out`; false when it is not one. */
 bool card_decode(const uint8_t *p, size_t n, store_res *out[CARD_NSEC]);
 
-/* the renderers of the sections (each in its module): written into `w` under `key`, or as
-   jansson values (the same text, parsed: for the resources that add to it) */
+/* the writers of the sections (each in its module), into `w` under `key` */
 void customers_products_write(jw *w, const char *key, const store_res *r, int tz);
 void customers_vas_write(jw *w, const char *key, const store_res *r, int tz);
-void customers_balance_write(jw *w, const char *key, const store_res *r);      /* no row: null */
-void customers_line_write(jw *w, const char *key, const store_res *r, int tz); /* no row: null */
-void customers_segments_write(jw *w, const char *key, const store_res *r);
-json_t *customers_products_json(const store_res *r, int tz);
-json_t *customers_vas_json(const store_res *r, int tz);
-json_t *customers_balance_json(const store_res *r);      /* NULL: no row */
-json_t *customers_line_json(const store_res *r, int tz); /* NULL: no row */
-json_t *customers_segments_json(const store_res *r);
+void customers_balance_write(jw *w, const char *key, const store_res *r, int tz); /* none: null */
+void customers_line_write(jw *w, const char *key, const store_res *r, int tz);    /* none: null */
+void customers_segments_write(jw *w, const char *key, const store_res *r, int tz);
+/*
+ * One section of `msisdn` from the store, written by its writer and parsed, for the resources
+ * that answer it alone (or add to it). When the store fails, as if there were none: NULL for a
+ * one-row section (balance, line), an empty array for the others. Not for the profile or the
+ * work orders.
+ */
+json_t *card_section_json(store *s, int sec, const char *msisdn, int tz);
 
 #endif

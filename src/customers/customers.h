@@ -42,7 +42,6 @@ void customers_set_engine(customers_ctx *c, engine *e);
 /* The assurance module, for the incidents shown on the 360 view (may stay unset). */
 typedef struct assurance_ctx assurance_ctx;
 void customers_set_assurance(customers_ctx *c, assurance_ctx *a);
-json_t *customers_segments(store *s, const char *msisdn);
 /* The active products of a subscriber (base plan first), as JSON. */
 json_t *customers_products(store *s, const char *msisdn, int tz);
 

@@ -179,10 +179,7 @@ static void offers_list(req *r)
 
 json_t *customers_products(store *s, const char *msisdn, int tz)
 {
-    store_res *r = card_query(s, CARD_PRODUCTS, msisdn);
-    json_t *arr = customers_products_json(r, tz);
-    store_res_free(r);
-    return arr;
+    return card_section_json(s, CARD_PRODUCTS, msisdn, tz);
 }
 
 void customers_products_write(jw *w, const char *key, const store_res *r, int tz)
@@ -202,14 +199,6 @@ void customers_products_write(jw *w, const char *key, const store_res *r, int tz
         jw_end_obj(w);
     }
     jw_end_arr(w);
-}
-
-json_t *customers_products_json(const store_res *r, int tz)
-{
-    jw w;
-    jw_init(&w);
-    customers_products_write(&w, NULL, r, tz);
-    return jw_parse(&w);
 }
 
 static json_t *render_products(cmd *c, store *reader, void *route_ctx)

@@ -135,16 +135,9 @@ void customers_attach_engine(customers_ctx *c, engine *e)
     engine_subscribe(e, customers_on_event, c);
 }
 
-json_t *customers_segments(store *s, const char *msisdn)
+void customers_segments_write(jw *w, const char *key, const store_res *r, int tz)
 {
-    store_res *r = card_query(s, CARD_SEGMENTS, msisdn);
-    json_t *arr = customers_segments_json(r);
-    store_res_free(r);
-    return arr;
-}
-
-void customers_segments_write(jw *w, const char *key, const store_res *r)
-{
+    (void)tz;
     jw_arr(w, key);
     for (int i = 0; i < store_rows(r); i++) {
         jw_obj(w, NULL);
@@ -163,14 +156,6 @@ void customers_segments_write(jw *w, const char *key, const store_res *r)
         jw_end_obj(w);
     }
     jw_end_arr(w);
-}
-
-json_t *customers_segments_json(const store_res *r)
-{
-    jw w;
-    jw_init(&w);
-    customers_segments_write(&w, NULL, r);
-    return jw_parse(&w);
 }
 
 static const route routes[] = {

@@ -900,10 +900,10 @@ static void sub_overview(req *r)
     jw_init(&w);
     jw_obj(&w, NULL);
     sub_write(&w, "profile", prof, 0, false, cc->tz);
-    customers_segments_write(&w, "segments", sec[CARD_SEGMENTS]);
+    customers_segments_write(&w, "segments", sec[CARD_SEGMENTS], cc->tz);
     customers_products_write(&w, "products", sec[CARD_PRODUCTS], cc->tz);
     customers_vas_write(&w, "vas", sec[CARD_VAS], cc->tz);
-    customers_balance_write(&w, "balance", sec[CARD_BALANCE]);
+    customers_balance_write(&w, "balance", sec[CARD_BALANCE], cc->tz);
     customers_line_write(&w, "line", sec[CARD_LINE], cc->tz);
     work_orders(s, sec[CARD_TICKETS], msisdn, engine_now(req_engine(r)), cc->tz, &w);
     card_sections_free(sec);

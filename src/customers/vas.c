@@ -56,10 +56,7 @@ static void catalog(req *r)
 
 json_t *customers_vas(store *s, const char *msisdn, int tz)
 {
-    store_res *r = card_query(s, CARD_VAS, msisdn);
-    json_t *arr = customers_vas_json(r, tz);
-    store_res_free(r);
-    return arr;
+    return card_section_json(s, CARD_VAS, msisdn, tz);
 }
 
 void customers_vas_write(jw *w, const char *key, const store_res *r, int tz)
@@ -77,14 +74,6 @@ void customers_vas_write(jw *w, const char *key, const store_res *r, int tz)
         jw_end_obj(w);
     }
     jw_end_arr(w);
-}
-
-json_t *customers_vas_json(const store_res *r, int tz)
-{
-    jw w;
-    jw_init(&w);
-    customers_vas_write(&w, NULL, r, tz);
-    return jw_parse(&w);
 }
 
 static json_t *render_vas(cmd *c, store *reader, void *route_ctx)
