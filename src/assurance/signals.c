@@ -27,6 +27,7 @@ struct line_state {
     int window_min, level;
     int64_t threshold, factor, floor_min; /* threshold 0 = none; factor % 0 = no baseline */
     int64_t crossed;                      /* ms, 0 = not crossed */
+    int64_t base_hour, base_limit;        /* the baseline limit, read for this hour */
     minute_window w;                      /* per-minute counts over the window */
     line_state *next;
 };
@@ -126,11 +127,16 @@ static int64_t baseline_limit(store *s, const line_state *l, int64_t now)
     return baseline_from(sum, l->window_min, l->factor, l->floor_min);
 }
 
-static int64_t line_limit(store *s, const line_state *l, int64_t now)
+static int64_t line_limit(store *s, line_state *l, int64_t now)
 {
     int64_t lim = 0;
+    if (l->factor && l->base_hour != now / 3600000) {
+        /* the same hour of the last four weeks: read once an hour, not at every signal */
+        l->base_limit = baseline_limit(s, l, now);
+        l->base_hour = now / 3600000;
+    }
     if (l->factor)
-        lim = baseline_limit(s, l, now);
+        lim = l->base_limit;
     if (l->threshold && (!lim || l->threshold < lim))
         lim = l->threshold;
     return lim;
@@ -223,6 +229,7 @@ typedef struct {
 
 static hour_slot hour_acc[HOUR_SLOTS]; /* engine thread only */
 static int hour_used;
+static int hour_idx[HOUR_SLOTS]; /* the slots in use, so a flush visits only those */
 
 static uint64_t hour_key(const char *svc, const char *area, int64_t hour)
 {
@@ -237,17 +244,16 @@ static uint64_t hour_key(const char *svc, const char *area, int64_t hour)
 
 void signals_discard(void)
 {
-    memset(hour_acc, 0, sizeof hour_acc);
+    for (int i = 0; i < hour_used; i++)
+        hour_acc[hour_idx[i]].count = 0;
     hour_used = 0;
 }
 
 err signals_flush(engine *e)
 {
     err rc = ERR_OK;
-    for (int i = 0; i < HOUR_SLOTS && !rc; i++) {
-        hour_slot *h = &hour_acc[i];
-        if (!h->count)
-            continue;
+    for (int i = 0; i < hour_used && !rc; i++) {
+        hour_slot *h = &hour_acc[hour_idx[i]];
         rc = store_exec(engine_store(e),
                         "INSERT INTO signal_hours(service, area, hour, count)"
                         " VALUES (?, ?, ?, ?) ON CONFLICT (service, area, hour)"
@@ -275,7 +281,7 @@ static err hour_count(engine *e, const char *svc, const char *area, int64_t hour
             snprintf(h->area, sizeof h->area, "%s", area);
             h->hour = hour;
             h->count = 1;
-            hour_used++;
+            hour_idx[hour_used++] = (int)k;
             return ERR_OK;
         }
         if (h->hour == hour && strcmp(h->area, area) == 0 && strcmp(h->service, svc) == 0) {
