@@ -308,7 +308,7 @@ err tickets_demo_bulk(store *s, int64_t n, problem *p)
                     SV_S(services[si]), SV_S(group), SV_I((r >> 48) % 50 == 0),
                     SV_S(open ? "running" : "met"), SV_I(1440LL * 60000), SV_I(due),
                     SV_OI(!open, created + 3600000)},
-                20);
+                19);
             /* its history: taken, and where it went */
             if (!rc)
                 rc = store_exec(s,

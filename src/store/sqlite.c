@@ -139,6 +139,12 @@ static err lite_exec(store *s, const char *sql, const store_val *args, int n, st
     err rc = prepare(s, l, sql, &st);
     if (rc)
         return rc;
+    if (n != sqlite3_bind_parameter_count(st)) { /* a caller's mistake: loud, as on PostgreSQL */
+        snprintf(s->errbuf, sizeof s->errbuf, "%d arguments for %d parameters", n,
+                 sqlite3_bind_parameter_count(st));
+        LOGE("store", "msg=\"%s\" sql=\"%.120s\"", s->errbuf, sql);
+        return ERR_STORE;
+    }
     for (int i = 0; i < n; i++) {
         switch (args[i].k) {
         case SV_NULL:

@@ -167,3 +167,34 @@ describe('the subscriber directory', () => {
     assert.equal(ov.workOrderStats.complaintsAndFaults90d, 3);
   });
 });
+
+describe('with subscriber_cards = off', () => {
+  let off;
+  before(async () => {
+    off = await startServer({ demoArgs: ['--subscribers', '2000', '--tickets', '2000'], extraArgs: ['--subscriber-cards', 'off'] });
+  });
+  after(async () => { await off.stop(); });
+
+  test('only where lines hang is in memory; the overview reads the store and says the same', async () => {
+    const m = async (name) => {
+      const text = await (await fetch(`${off.base}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+      return line ? Number(line.split(' ')[1]) : NaN;
+    };
+    for (let i = 0; i < 300 && (await m('shouye_directory_ready')) !== 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await m('shouye_directory_subscribers'), 2000);
+    assert.ok((await m('shouye_directory_bytes')) < 2000 * 100, 'slots only, no cards');
+    const agent = await off.login('agent1');
+    const list = (await off.api('GET', '/api/v1/subscribers?limit=5', { token: agent })).json;
+    for (const { msisdn } of list) {
+      const base = `/api/v1/subscribers/${msisdn}`;
+      await off.api('POST', `${base}/payments`, { token: agent, body: { amountFen: 1234 } });
+      const ov = (await off.api('GET', `${base}/overview`, { token: agent })).json;
+      assert.deepEqual(ov.profile, (await off.api('GET', base, { token: agent })).json);
+      assert.deepEqual(ov.products, (await off.api('GET', `${base}/products`, { token: agent })).json);
+      const { status, ...balance } = (await off.api('GET', `${base}/balance`, { token: agent })).json;
+      assert.deepEqual(ov.balance, balance);
+      assert.equal(ov.profile.status, status);
+    }
+  });
+});
