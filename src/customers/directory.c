@@ -429,6 +429,7 @@ static void *builder(void *arg)
         unsigned gen = d->gen;
         pthread_mutex_unlock(&d->mu);
         table t = {0};
+        int64_t began = time_real_ms();
         err rc = fill(d, &t);
         pthread_mutex_lock(&d->mu);
         if (!rc && gen == d->gen) {
@@ -452,7 +453,10 @@ static void *builder(void *arg)
             d->t = t;
             d->ready = true;
             pthread_rwlock_unlock(&d->rw);
-            LOGI("directory", "msg=\"built\" subscribers=%zu", t.n);
+            LOGI("directory",
+                 "msg=\"built\" subscribers=%zu cards_mb=%.1f dictionary_kb=%zu seconds=%.1f", t.n,
+                 (double)t.card_bytes / 1048576, t.dict_bytes / 1024,
+                 (double)(time_real_ms() - began) / 1000);
         } else {
             table_free(&t);
         }
