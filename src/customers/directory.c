@@ -652,6 +652,11 @@ void directory_reset(directory *d)
     rebuild(d, true);
 }
 
+bool directory_has_cards(const directory *d)
+{
+    return d && d->cards;
+}
+
 bool directory_ready(directory *d)
 {
     pthread_rwlock_rdlock(&d->rw);

@@ -56,6 +56,8 @@ void directory_refresh(directory *d, store *s, const char *msisdn);
 /* Positions were renumbered (topology import): drop everything and build again. */
 void directory_reset(directory *d);
 
+/* Does it keep cards (directory_create)? */
+bool directory_has_cards(const directory *d);
 /* Built and answering (lookups may still miss: then the store is asked). */
 bool directory_ready(directory *d);
 /* How many subscribers it knows, and its memory in bytes (metrics, benchmarks). */

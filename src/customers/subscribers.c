@@ -1001,7 +1001,7 @@ void customers_on_event(void *ctx, const event_rec *ev)
     if (strcmp(ev->entity_type, "subscriber") == 0) {
         /* every change of a subscriber's facts is an event on it: read it again */
         directory_refresh(c->dir, engine_store(c->eng), ev->entity_id);
-    } else if (strcmp(ev->entity_type, "ticket") == 0) {
+    } else if (strcmp(ev->entity_type, "ticket") == 0 && directory_has_cards(c->dir)) {
         /* so is every change of a work order (whose customer never changes): its customer's */
         store *s = engine_store(c->eng);
         store_res *t;
