@@ -91,14 +91,6 @@ struct auth_ctx {
     ac_ent cache[AC_SLOTS];
 };
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* true when further attempts must wait; *retry gets the seconds */
 static bool rl_blocked(auth_ctx *a, const char *user, const char *addr, int64_t *retry)
 {
@@ -126,7 +118,7 @@ static err authenticate(void *ctx, const char *token, principal *out)
     char h[65];
     token_hash(token, h);
     int64_t now = time_real_ms();
-    ac_ent *slot = &a->cache[fnv(h) % AC_SLOTS];
+    ac_ent *slot = &a->cache[fnv1a(h) % AC_SLOTS];
     pthread_mutex_lock(&a->cache_lock);
     if (strcmp(slot->hash, h) == 0 && slot->expires > now && now - slot->cached < AC_TTL_MS) {
         *out = slot->who;

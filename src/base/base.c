@@ -182,10 +182,8 @@ void buf_free(buf *b)
     b->len = b->alloc = 0;
 }
 
-err buf_add(buf *b, const void *p, size_t n)
+void buf_reserve(buf *b, size_t n)
 {
-    if (b->max && b->len + n > b->max)
-        return ERR_TOOLARGE;
     if (b->len + n + 1 > b->alloc) {
         size_t a = b->alloc ? b->alloc : 256;
         while (a < b->len + n + 1)
@@ -193,6 +191,21 @@ err buf_add(buf *b, const void *p, size_t n)
         b->data = xrealloc(b->data, a);
         b->alloc = a;
     }
+}
+
+uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+err buf_add(buf *b, const void *p, size_t n)
+{
+    if (b->max && b->len + n > b->max)
+        return ERR_TOOLARGE;
+    buf_reserve(b, n);
     if (n)
         memcpy(b->data + b->len, p, n);
     b->len += n;

@@ -72,10 +72,15 @@ void buf_init(buf *b, size_t max);
 void buf_free(buf *b);
 /* Append; ERR_TOOLARGE (nothing appended) when the cap would be passed. */
 err buf_add(buf *b, const void *p, size_t n);
+/* Room for n more bytes and a NUL (no cap check: for writers that check their own). */
+void buf_reserve(buf *b, size_t n);
 err buf_adds(buf *b, const char *s);
 err buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Take the data (caller frees); the buffer is empty afterwards. */
 char *buf_steal(buf *b);
+
+/* FNV-1a of a string: the hash of every small table keyed by text here */
+uint64_t fnv1a(const char *s);
 
 /* ---- time ---- */
 /* Milliseconds since the epoch, UTC, from the real clock. */

@@ -196,13 +196,7 @@ const char *jstr(const json_t *obj, const char *key)
 /* appends without the cap check and NUL of buf_add: the writer's hot path (NUL at the end) */
 static void put(buf *b, const char *p, size_t n)
 {
-    if (b->len + n + 1 > b->alloc) {
-        size_t a = b->alloc ? b->alloc : 1024;
-        while (a < b->len + n + 1)
-            a *= 2;
-        b->data = xrealloc(b->data, a);
-        b->alloc = a;
-    }
+    buf_reserve(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;
 }
@@ -331,6 +325,7 @@ char *json_dump_len(const json_t *v, size_t *len)
 {
     buf b;
     buf_init(&b, 0);
+    buf_reserve(&b, 1023); /* an answer's usual size: one allocation */
     if (v)
         dump_value(&b, v);
     else
@@ -349,6 +344,7 @@ void jw_init(jw *w)
 {
     memset(w, 0, sizeof *w);
     buf_init(&w->b, 0);
+    buf_reserve(&w->b, 1023);
 }
 
 void jw_free(jw *w)

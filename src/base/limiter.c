@@ -46,10 +46,7 @@ void limiter_destroy(limiter *l)
 
 static slot *get(limiter *l, const char *key, int64_t now)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    slot *s = &l->slots[h % (uint64_t)l->nslots];
+    slot *s = &l->slots[fnv1a(key) % (uint64_t)l->nslots];
     if (strcmp(s->key, key) != 0 || now - s->since > l->window_ms) {
         snprintf(s->key, sizeof s->key, "%s", key);
         s->since = now;

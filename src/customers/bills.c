@@ -25,10 +25,7 @@ static uint64_t mix(uint64_t x)
 
 static uint64_t seed_of(const char *msisdn, int64_t k)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = msisdn; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return mix(h ^ (uint64_t)k * 0x9E3779B97F4A7C15ULL);
+    return mix(fnv1a(msisdn) ^ (uint64_t)k * 0x9E3779B97F4A7C15ULL);
 }
 
 /* local calendar month (year*12 + month-1) of a time at +08:00 */

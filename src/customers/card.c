@@ -151,17 +151,9 @@ typedef struct {
     const store_res *page;
 } page_index;
 
-static size_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
-}
-
 static int page_find(const page_index *x, const char *m)
 {
-    for (size_t i = str_hash(m) & (x->cap - 1); x->slot[i]; i = (i + 1) & (x->cap - 1))
+    for (size_t i = (size_t)fnv1a(m) & (x->cap - 1); x->slot[i]; i = (i + 1) & (x->cap - 1))
         if (strcmp(store_text(x->page, x->slot[i] - 1, 0), m) == 0)
             return x->slot[i] - 1;
     return -1;
@@ -192,7 +184,7 @@ err card_page(store *s, const char *after, int limit, card_page_fn fn, void *ctx
         x.cap *= 2;
     x.slot = xcalloc(x.cap, sizeof *x.slot);
     for (int i = 0; i < n; i++) {
-        size_t j = str_hash(store_text(page, i, 0)) & (x.cap - 1);
+        size_t j = (size_t)fnv1a(store_text(page, i, 0)) & (x.cap - 1);
         while (x.slot[j])
             j = (j + 1) & (x.cap - 1);
         x.slot[j] = i + 1;

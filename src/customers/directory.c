@@ -102,14 +102,6 @@ static size_t hash64(uint64_t k)
     return (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 17);
 }
 
-static size_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
-}
-
 static void card_free(table *t, uint8_t *card)
 {
     if (card)
@@ -171,10 +163,7 @@ static bool card_open(const table *t, const uint8_t *card, buf *out)
         dctx = ZSTD_createDCtx();
         pthread_setspecific(dctx_key, dctx);
     }
-    if (out->alloc < (size_t)n + 1) {
-        out->data = xrealloc(out->data, (size_t)n + 1);
-        out->alloc = (size_t)n + 1;
-    }
+    buf_reserve(out, n);
     size_t got = ZSTD_decompress_usingDDict(dctx, out->data, n, card + CARD_HEAD, kept, t->ddict);
     if (ZSTD_isError(got) || got != n)
         return false;
@@ -269,7 +258,7 @@ static uint32_t area_id(table *t, const char *area)
         size_t cap = t->acap ? t->acap * 2 : 256;
         uint32_t *h = xcalloc(cap, sizeof *h);
         for (uint32_t i = 0; i < t->nareas; i++) {
-            size_t j = hash_str(t->areas[i]) & (cap - 1);
+            size_t j = (size_t)fnv1a(t->areas[i]) & (cap - 1);
             while (h[j])
                 j = (j + 1) & (cap - 1);
             h[j] = i + 1;
@@ -278,7 +267,7 @@ static uint32_t area_id(table *t, const char *area)
         t->ahash = h;
         t->acap = cap;
     }
-    size_t j = hash_str(area) & (t->acap - 1);
+    size_t j = (size_t)fnv1a(area) & (t->acap - 1);
     for (; t->ahash[j]; j = (j + 1) & (t->acap - 1))
         if (strcmp(t->areas[t->ahash[j] - 1], area) == 0)
             return t->ahash[j];

@@ -37,14 +37,6 @@ static char *translate(const char *sql)
     return buf_steal(&b);
 }
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static err pg_open(store *s, const char *url, bool writer, problem *p)
 {
     pgc *c = xcalloc(1, sizeof *c);
@@ -128,7 +120,7 @@ static err pg_exec(store *s, const char *sql, const store_val *args, int n, stor
     if (transaction_control) {
         r = PQexec(c->conn, sql);
     } else {
-        uint64_t h = hash_str(sql) % PREP_SLOTS;
+        uint64_t h = fnv1a(sql) % PREP_SLOTS;
         char name[16];
         snprintf(name, sizeof name, "s%llu", (unsigned long long)h);
         if (!c->prepared[h] || strcmp(c->prepared[h], sql) != 0) {

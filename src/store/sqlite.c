@@ -25,14 +25,6 @@ typedef struct {
     int ncached;
 } lite;
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static void cache_clear(lite *l)
 {
     for (int i = 0; i < CACHE_SLOTS; i++) {
@@ -48,7 +40,7 @@ static void cache_clear(lite *l)
 
 static err prepare(store *s, lite *l, const char *sql, sqlite3_stmt **out)
 {
-    uint64_t h = hash_str(sql) % CACHE_SLOTS;
+    uint64_t h = fnv1a(sql) % CACHE_SLOTS;
     for (int probe = 0; probe < 8; probe++) {
         cached *c = &l->cache[(h + (uint64_t)probe) % CACHE_SLOTS];
         if (c->st && strcmp(c->sql, sql) == 0) {
